@@ -1,0 +1,118 @@
+"""Legacy .mmap callers reaching files (include/linux/fs.h vfs_mmap, mm/util.c compat_*), spec §4.
+
+A stacked file (overlayfs, FUSE passthrough) implements .mmap and forwards to the lower
+file with vfs_mmap(). If the lower file only has mmap_prepare, compat_vma_mmap() builds a
+descriptor from the VMA the outer mmap is constructing — a VMA that is not yet in the tree
+or in any i_mmap, so it is hidden from the rmap by construction.
+"""
+
+from .errno import Errno
+from .file_ops import fput, get_file
+from .instrument import call_hook, kernel_function
+from .mm_types import vm_area_desc
+from .mmap_action import mmap_action_complete, mmap_action_prepare
+
+
+@kernel_function("mm/util.c")
+def compat_set_desc_from_vma(desc, file, vma):
+    desc.mm = vma.vm_mm
+    desc.file = file
+    desc.start, desc.end = vma.vm_start, vma.vm_end
+    desc.pgoff = vma.vm_pgoff
+    desc.vm_file = vma.vm_file
+    desc.vm_flags = vma.vm_flags
+    desc.page_prot = vma.vm_page_prot
+    desc.action.type = "MMAP_NOTHING"
+
+
+@kernel_function("mm/vma.h")
+def compat_set_vma_from_desc(vma, desc):
+    vma.vm_pgoff = desc.pgoff
+    if desc.vm_file is not vma.vm_file:
+        # vma_set_file(): swap the reference.
+        get_file(desc.vm_file)
+        fput(vma.vm_file)
+        vma.vm_file = desc.vm_file
+    vma.vm_flags = desc.vm_flags
+    vma.vm_page_prot = desc.page_prot
+    vma.vm_ops = desc.vm_ops
+    vma.vm_private_data = desc.private_data
+
+
+@kernel_function("mm/util.c")
+def __compat_vma_mmap(desc, vma) -> int:
+    err = mmap_action_prepare(desc)
+    if err:
+        return err
+    compat_set_vma_from_desc(vma, desc)
+    err = mmap_action_complete(vma, desc.action)
+    if not err and vma.world.config.kernel == "v3":
+        err = __compat_vma_mapped(vma)
+    return err
+
+
+@kernel_function("mm/util.c")
+def __compat_vma_mapped(vma) -> int:
+    """v3 only: the compat path called ->mapped separately, after complete."""
+    ops = vma.vm_ops
+    if ops is None or ops.mapped is None:
+        return 0
+    ref = [vma.vm_private_data]
+    err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
+                    vma.vm_pgoff, vma.vm_file, ref)
+    if not err:
+        vma.vm_private_data = ref[0]
+    return err
+
+
+@kernel_function("mm/util.c")
+def compat_vma_mmap(file, vma) -> int:
+    """Run an mmap_prepare file's hook for a VMA a legacy caller already allocated."""
+    world = vma.world
+    desc = vm_area_desc(vma.vm_mm, file)
+    compat_set_desc_from_vma(desc, file, vma)
+    world.inflight["desc"] = desc
+    err = call_hook(world, "f_op->mmap_prepare", file.f_op.mmap_prepare, desc)
+    if err:
+        return err
+    if desc.action.hide_from_rmap_until_complete:
+        world.emit("note", "compat_vma_mmap", "hide flag cleared: this VMA is not in any rmap "
+                   "yet, and no i_mmap lock was taken that finish could release")
+    if world.config.kernel == "v4":
+        desc.action.hide_from_rmap_until_complete = False
+    return __compat_vma_mmap(desc, vma)
+
+
+def __vma_check_mmap_hook(vma) -> int:
+    """A legacy .mmap may not install ->mapped: WARN and refuse (v3/v4; the baseline has no ->mapped).
+
+    The check cannot tell a stacked file's compat call from a driver's own .mmap, so it also
+    fires when a lower mmap_prepare file set ->mapped; the kernel later removed it for that.
+    """
+    if vma.world.config.kernel == "baseline":
+        return 0
+    if vma.vm_ops is not None and vma.vm_ops.mapped is not None:
+        vma.world.emit("warn", "__vma_check_mmap_hook", "WARNING: a legacy f_op->mmap set "
+                       "vm_ops->mapped, which only mmap_prepare may use")
+        return -Errno.EINVAL
+    return 0
+
+
+@kernel_function("include/linux/fs.h")
+def vfs_mmap(file, vma) -> int:
+    if file.f_op.mmap_prepare is not None:
+        return compat_vma_mmap(file, vma)
+    err = call_hook(vma.world, "f_op->mmap", file.f_op.mmap, file, vma)
+    if err:
+        return err
+    return __vma_check_mmap_hook(vma)
+
+
+@kernel_function("mm/internal.h")
+def mmap_file(file, vma) -> int:
+    err = vfs_mmap(file, vma)
+    if not err:
+        return 0
+    # The mapping is half set up: no further driver callback may run on it.
+    vma.vm_ops = vma.world.vma_dummy_vm_ops
+    return err

@@ -1,0 +1,53 @@
+"""Build a model address space from a real /proc/PID/maps text."""
+
+from .errors import InputError
+from .mm_types import FMODE_READ, FMODE_WRITE, file_operations
+from .proc_maps import parse_maps
+from .uapi import PAGE_SHIFT, PAGE_SIZE
+from .vm_flags import VmFlags
+
+
+def load_maps(world, text: str):
+    """Insert one VMA per maps line; lines must be sorted, page aligned and non-overlapping."""
+    entries = parse_maps(text)
+    mm = world.mm
+    files = {}
+    fops = file_operations("loaded_file_operations", mmap=lambda f, v: 0)
+    prev_end = 0
+    for e in entries:
+        if e["start"] % PAGE_SIZE or e["end"] % PAGE_SIZE:
+            raise InputError(f"maps entry {e['start']:#x}-{e['end']:#x} is not page aligned")
+        if e["start"] < prev_end:
+            raise InputError(f"maps entry {e['start']:#x}-{e['end']:#x} overlaps or is out of order")
+        prev_end = e["end"]
+        perms = e["perms"]
+        flags = VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC
+        flags |= (VmFlags.VM_READ if perms[0] == "r" else 0) | \
+            (VmFlags.VM_WRITE if perms[1] == "w" else 0) | (VmFlags.VM_EXEC if perms[2] == "x" else 0)
+        if perms[3] == "s":
+            flags |= VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE
+        vma = world.new_vma(mm)
+        vma.vm_start, vma.vm_end, vma.vm_flags = e["start"], e["end"], int(flags)
+        name = e["name"]
+        if e["inode"] != 0 or (name.startswith("/") and e["dev"] != (0, 0)):
+            key = (e["dev"], e["inode"], name)
+            f = files.get(key)
+            if f is None:
+                kind = "memfd" if name.startswith("/memfd:") else "file"
+                ino = world.new_inode(name.removesuffix(" (deleted)"), kind, e["dev"])
+                ino.i_ino = e["inode"]
+                ino.i_size = 1 << 62
+                f = files[key] = world.new_file(ino, fops, FMODE_READ | FMODE_WRITE)
+            f.f_count += 1
+            vma.vm_file = f
+            vma.vm_pgoff = e["offset"] >> PAGE_SHIFT
+            f.f_mapping.i_mmap[vma.id] = vma
+        else:
+            vma.vm_pgoff = e["start"] >> PAGE_SHIFT
+            vma.anon_name = name or None
+        vma.vm_page_prot = flags & 0xF
+        vma.vm_refcnt = 1
+        mm.mm_mt.store(vma)
+        mm.map_count += 1
+        mm.total_vm += vma.pages()
+    return world

@@ -1,0 +1,274 @@
+"""The kernel objects the model needs (include/linux/mm_types.h, include/linux/fs.h).
+
+Plain mutable records with the kernel's field names. Behaviour lives in module-level
+functions elsewhere; these classes only hold state and a few read-only conveniences.
+"""
+
+from __future__ import annotations
+
+from .locking import RwSem
+from .uapi import PAGE_SHIFT, TASK_SIZE
+from .vma_tree import VmaTree
+from .vm_flags import VM_SPECIAL, VmFlags
+
+FMODE_READ = 0x1
+FMODE_WRITE = 0x2
+
+
+class anon_vma:
+    """The anonymous rmap root (mm/rmap.c); the model keeps identity and two harness flags."""
+
+    __slots__ = ("id", "rwsem", "was_cloned", "was_unlinked")
+
+    def __init__(self, ident: int):
+        self.id = ident
+        self.rwsem = RwSem(f"anon_vma#{ident}.rwsem", "anon_vma")
+        self.was_cloned = False
+        self.was_unlinked = False
+
+    def __repr__(self):
+        return f"anon_vma#{self.id}"
+
+
+class vm_operations_struct:
+    """The VMA callbacks that matter to mmap (include/linux/mm.h).
+
+    Each callback is a Python callable or None: open(vma), close(vma),
+    mapped(start, end, pgoff, file, private_ref) -> int, may_split(vma, addr) -> int.
+    """
+
+    __slots__ = ("name", "open", "close", "mapped", "may_split", "mprotect")
+
+    def __init__(self, name, open=None, close=None, mapped=None, may_split=None, mprotect=None):
+        self.name = name
+        self.open = open
+        self.close = close
+        self.mapped = mapped
+        self.may_split = may_split
+        self.mprotect = mprotect
+
+    def __repr__(self):
+        return f"<vm_ops {self.name}>"
+
+
+class address_space:
+    """A file's page cache mapping: the i_mmap rmap and its non-recursive rwsem."""
+
+    __slots__ = ("host", "i_mmap", "i_mmap_rwsem", "i_mmap_writable")
+
+    def __init__(self, host, rwsem):
+        self.host = host
+        self.i_mmap: dict[int, vm_area_struct] = {}   # vma.id -> vma (an interval tree in the kernel)
+        self.i_mmap_rwsem = rwsem
+        self.i_mmap_writable = 0
+
+
+class inode:
+    """Just enough of an inode: identity, name, size and its mapping."""
+
+    __slots__ = ("world", "i_ino", "name", "i_size", "i_mapping", "dev", "kind", "noexec")
+
+    def __init__(self, world, ino, name, kind, dev=(0, 1)):
+        self.world = world
+        self.i_ino = ino
+        self.name = name
+        self.kind = kind
+        self.i_size = 0
+        self.i_mapping = None
+        self.dev = dev
+        self.noexec = False
+
+
+class file_operations:
+    """f_op: the hooks a file offers to mmap (include/linux/fs.h).
+
+    mmap(file, vma) -> int is the legacy hook; mmap_prepare(desc) -> int the new one.
+    `mmap_prepare_fn` is how a stacked file's lower hook is reached through vfs_mmap.
+    """
+
+    __slots__ = ("name", "mmap", "mmap_prepare", "get_unmapped_area", "is_shmem")
+
+    def __init__(self, name, mmap=None, mmap_prepare=None, get_unmapped_area=None, is_shmem=False):
+        self.name = name
+        self.mmap = mmap
+        self.mmap_prepare = mmap_prepare
+        self.get_unmapped_area = get_unmapped_area
+        self.is_shmem = is_shmem
+
+
+class file:
+    """struct file: one open of an inode; mappings compare these by identity, not the inode."""
+
+    __slots__ = ("id", "f_inode", "f_op", "f_mode", "f_count", "private", "world")
+
+    def __init__(self, world, ident, ino, f_op, f_mode):
+        self.world = world
+        self.id = ident
+        self.f_inode = ino
+        self.f_op = f_op
+        self.f_mode = f_mode
+        self.f_count = 1
+        self.private = None   # driver state (the lower file of a stacked file, for example)
+
+    @property
+    def f_mapping(self) -> address_space:
+        return self.f_inode.i_mapping
+
+    @property
+    def label(self) -> str:
+        return f"{self.f_inode.name}#{self.id}"
+
+    def __repr__(self):
+        return f"<file {self.label}>"
+
+
+class vm_area_struct:
+    """One VMA: a half-open page-aligned range with flags, file, pgoff, ops and lock state."""
+
+    __slots__ = ("id", "vm_mm", "vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags",
+                 "vm_page_prot", "anon_vma", "anon_vma_chain", "vm_ops", "vm_private_data",
+                 "vm_lock_seq", "vm_refcnt", "vm_policy", "anon_name", "vm_userfaultfd_ctx",
+                 "hidden", "closed")
+
+    def __init__(self, mm, ident):
+        self.vm_mm = mm
+        self.id = ident
+        self.vm_start = 0
+        self.vm_end = 0
+        self.vm_pgoff = 0
+        self.vm_file = None
+        self.vm_flags = 0
+        self.vm_page_prot = 0
+        self.anon_vma = None
+        self.anon_vma_chain: list = []   # the anon_vmas this VMA is chained to; >1 = fork child
+        self.vm_ops = None
+        self.vm_private_data = None
+        self.vm_lock_seq = -1
+        self.vm_refcnt = 0          # 0 = detached, 1 = attached
+        self.vm_policy = None
+        self.anon_name = None
+        self.vm_userfaultfd_ctx = None
+        self.hidden = False         # model-only: linked while i_mmap_rwsem is held (hide flag)
+        self.closed = False         # model-only: ->close has run
+
+    @property
+    def world(self):
+        return self.vm_mm.world
+
+    def pages(self) -> int:
+        return (self.vm_end - self.vm_start) >> PAGE_SHIFT
+
+    @property
+    def label(self) -> str:
+        return f"vma#{self.id}"
+
+    def __repr__(self):
+        return (f"<vma#{self.id} [{self.vm_start:#x},{self.vm_end:#x}) pg={self.vm_pgoff:#x} "
+                f"{VmFlags(self.vm_flags & 0xF).name or '-'}>")
+
+
+def vma_pages(vma) -> int:
+    return (vma.vm_end - vma.vm_start) >> PAGE_SHIFT
+
+
+def vma_is_anonymous(vma) -> bool:
+    return vma.vm_ops is None and vma.vm_file is None
+
+
+def vma_is_fork_child(vma) -> bool:
+    """A chain of more than one anon_vma means the VMA shares an anon_vma with a parent."""
+    return vma is not None and len(vma.anon_vma_chain) > 1
+
+
+def vma_is_special(vma) -> bool:
+    return bool(vma.vm_flags & VM_SPECIAL)
+
+
+class mmap_action:
+    """What to do once the VMA exists (include/linux/mm_types.h, v4 shape).
+
+    type is one of MMAP_NOTHING, MMAP_REMAP_PFN, MMAP_IO_REMAP_PFN, MMAP_SIMPLE_IO_REMAP,
+    MMAP_MAP_KERNEL_PAGES; the per-type parameters live in `remap`, `simple_ioremap` and
+    `map_kernel` dictionaries (the kernel's unions).
+    """
+
+    __slots__ = ("type", "remap", "simple_ioremap", "map_kernel", "success_hook",
+                 "error_hook", "hide_from_rmap_until_complete")
+
+    def __init__(self):
+        self.type = "MMAP_NOTHING"
+        self.remap = {}
+        self.simple_ioremap = {}
+        self.map_kernel = {}
+        self.success_hook = None
+        self.error_hook = None
+        self.hide_from_rmap_until_complete = False
+
+
+MMAP_ACTION_TYPES = ("MMAP_NOTHING", "MMAP_REMAP_PFN", "MMAP_IO_REMAP_PFN",
+                     "MMAP_SIMPLE_IO_REMAP", "MMAP_MAP_KERNEL_PAGES")
+
+
+class vm_area_desc:
+    """The descriptor mmap_prepare fills in: no VMA exists yet (include/linux/mm_types.h)."""
+
+    __slots__ = ("mm", "file", "start", "end", "pgoff", "vm_file", "vm_flags", "page_prot",
+                 "vm_ops", "private_data", "action")
+
+    def __init__(self, mm, file):
+        self.mm = mm
+        self.file = file
+        self.start = 0
+        self.end = 0
+        self.pgoff = 0
+        self.vm_file = None
+        self.vm_flags = 0
+        self.page_prot = 0
+        self.vm_ops = None
+        self.private_data = None
+        self.action = mmap_action()
+
+    @property
+    def world(self):
+        return self.mm.world
+
+
+def vma_desc_size(desc) -> int:
+    return desc.end - desc.start
+
+
+def vma_desc_pages(desc) -> int:
+    return vma_desc_size(desc) >> PAGE_SHIFT
+
+
+def vma_desc_test_any(desc, bits) -> bool:
+    return bool(desc.vm_flags & bits)
+
+
+def vma_desc_set_flags(desc, bits) -> None:
+    desc.vm_flags |= bits
+
+
+def vma_desc_clear_flags(desc, bits) -> None:
+    desc.vm_flags &= ~bits
+
+
+class mm_struct:
+    """One address space: the VMA tree, map_count, mmap_lock and the counters mmap touches."""
+
+    def __init__(self, world):
+        self.world = world
+        self.mm_mt = VmaTree()
+        self.map_count = 0
+        self.mmap_lock = RwSem("mmap_lock", "mmap_lock")
+        self.mm_lock_seq = 0
+        self.vma_write_locked: list = []   # VMAs write-locked in the current mmap_lock section
+        self.total_vm = 0
+        self.locked_vm = 0
+        self.data_vm = 0
+        self.exec_vm = 0
+        self.stack_vm = 0
+        self.def_flags = 0
+        self.task_size = TASK_SIZE
+        # x86-64 default top-down layout: below the stack gap of a 47-bit address space.
+        self.mmap_base = 0x7FFF_F7FF_F000

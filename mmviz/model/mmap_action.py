@@ -1,0 +1,299 @@
+"""mmap_action: prepare, complete and finish, per kernel variant (mm/util.c, mm/memory.c).
+
+Spec §3. The variant changes only where the rmap lock is dropped and in which order the
+callbacks and the unmap run:
+- baseline: finish unmaps while the caller still holds i_mmap_rwsem (self-deadlock, §6b);
+  a failing success_hook returns an error with the mapping left in place (§6i).
+- v3: finish drops the lock first; ->mapped runs afterwards in __mmap_region and drops the
+  lock again when it fails (double unlock, §6a); success_hook as in the baseline.
+- v4: ->mapped, success_hook, one unlock (maybe_rmap_unlock_action), do_munmap, error_hook.
+"""
+
+from .errno import Errno
+from .instrument import call_hook, kernel_function
+from .locking import i_mmap_unlock_write
+from .mm_types import vma_desc_pages
+from .uapi import PAGE_SHIFT, PAGE_SIZE
+from .vm_flags import VMA_REMAP_FLAGS, VmFlags
+from .vma_munmap import do_munmap
+
+
+# --- setters a driver's mmap_prepare calls (include/linux/mm.h) ---------------------------
+
+def mmap_action_remap(desc, start, start_pfn, size):
+    a = desc.action
+    a.type = "MMAP_REMAP_PFN"
+    a.remap = {"start": start, "start_pfn": start_pfn, "size": size, "pgprot": desc.page_prot}
+
+
+def mmap_action_remap_full(desc, start_pfn):
+    mmap_action_remap(desc, desc.start, start_pfn, desc.end - desc.start)
+
+
+def mmap_action_ioremap(desc, start, start_pfn, size):
+    mmap_action_remap(desc, start, start_pfn, size)
+    desc.action.type = "MMAP_IO_REMAP_PFN"
+
+
+def mmap_action_ioremap_full(desc, start_pfn):
+    mmap_action_ioremap(desc, desc.start, start_pfn, desc.end - desc.start)
+
+
+def mmap_action_simple_ioremap(desc, start_phys_addr, size):
+    a = desc.action
+    a.type = "MMAP_SIMPLE_IO_REMAP"
+    a.simple_ioremap = {"start_phys_addr": start_phys_addr, "size": size}
+
+
+def mmap_action_map_kernel_pages(desc, start, pages, nr_pages):
+    a = desc.action
+    a.type = "MMAP_MAP_KERNEL_PAGES"
+    a.map_kernel = {"start": start, "pages": list(pages), "nr_pages": nr_pages, "pgoff": desc.pgoff}
+
+
+def mmap_action_map_kernel_pages_full(desc, pages):
+    mmap_action_map_kernel_pages(desc, desc.start, pages, vma_desc_pages(desc))
+
+
+# --- prepare --------------------------------------------------------------------------------
+
+def _range_in_desc(desc, start, size) -> bool:
+    return desc.start <= start and start + size <= desc.end
+
+
+@kernel_function("mm/memory.c")
+def remap_pfn_range_prepare(desc) -> int:
+    r = desc.action.remap
+    world = desc.world
+    if not _range_in_desc(desc, r["start"], r["size"]):
+        world.emit("error", "remap_pfn_range_prepare", "the remap range lies outside the mapping")
+        return -Errno.EFAULT
+    cow = (desc.vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE
+    if cow:
+        if r["start"] != desc.start or r["start"] + r["size"] != desc.end:
+            world.emit("error", "remap_pfn_range_prepare", "a private writable remap must "
+                       "cover the whole mapping")
+            return -Errno.EINVAL
+        desc.pgoff = r["start_pfn"]
+    desc.vm_flags |= VMA_REMAP_FLAGS
+    world.emit("note", "remap_pfn_range_prepare", "VM_IO|VM_PFNMAP|VM_DONTEXPAND|VM_DONTDUMP "
+               "set: the mapping is now VM_SPECIAL and can never merge")
+    return 0
+
+
+@kernel_function("mm/memory.c")
+def simple_ioremap_prepare(desc) -> int:
+    s = desc.action.simple_ioremap
+    phys, size = s["start_phys_addr"], s["size"]
+    if phys + size < phys or size == 0:
+        return -Errno.EINVAL
+    pages = (size + (phys & (PAGE_SIZE - 1)) + PAGE_SIZE - 1) >> PAGE_SHIFT
+    if desc.pgoff > pages or vma_desc_pages(desc) > pages - desc.pgoff:
+        desc.world.emit("error", "simple_ioremap_prepare", "the mapping does not fit in the "
+                        "device's physical range")
+        return -Errno.EINVAL
+    pfn = (phys >> PAGE_SHIFT) + desc.pgoff
+    mmap_action_ioremap_full(desc, pfn)
+    return io_remap_pfn_range_prepare(desc)
+
+
+@kernel_function("mm/internal.h")
+def io_remap_pfn_range_prepare(desc) -> int:
+    err = remap_pfn_range_prepare(desc)
+    if err:
+        return err
+    desc.action.type = "MMAP_REMAP_PFN"
+    return 0
+
+
+@kernel_function("mm/memory.c")
+def map_kernel_pages_prepare(desc) -> int:
+    world = desc.world
+    if desc.vm_flags & VmFlags.VM_PFNMAP:
+        world.emit("warn", "map_kernel_pages_prepare", "WARNING: VM_PFNMAP set on a page-backed map")
+    desc.vm_flags |= VmFlags.VM_MIXEDMAP
+    mk = desc.action.map_kernel
+    if not _range_in_desc(desc, mk["start"], mk["nr_pages"] * PAGE_SIZE):
+        return -Errno.EFAULT
+    return 0
+
+
+@kernel_function("mm/util.c")
+def mmap_action_prepare(desc) -> int:
+    """Validate the action and set the flags it implies, before any VMA exists (§3.1, §3.6)."""
+    world = desc.world
+    t = desc.action.type
+    if not world.config.mmu:
+        if t != "MMAP_NOTHING":
+            world.emit("warn", "mmap_action_prepare", f"WARNING: {t} is not supported without "
+                       "an MMU (nommu prepare warns and carries on)")
+        return 0
+    if t == "MMAP_NOTHING":
+        return 0
+    if t == "MMAP_REMAP_PFN":
+        return remap_pfn_range_prepare(desc)
+    if t == "MMAP_IO_REMAP_PFN":
+        return io_remap_pfn_range_prepare(desc)
+    if t == "MMAP_SIMPLE_IO_REMAP":
+        return simple_ioremap_prepare(desc)
+    if t == "MMAP_MAP_KERNEL_PAGES":
+        return map_kernel_pages_prepare(desc)
+    world.emit("warn", "mmap_action_prepare", f"WARNING: unknown action type {t}")
+    return -Errno.EINVAL
+
+
+# --- complete -------------------------------------------------------------------------------
+
+def _fill_ptes(vma, fn, what):
+    world = vma.world
+    err = world.faults.take_errno("action_complete")
+    if err:
+        world.emit("error", fn, f"{what} fails with {Errno.name_of(err)} (injected): the "
+                   "partly filled range is zapped", errno=err)
+        return err
+    world.emit("note", fn, f"{what}: the page tables of {vma.label} are filled", vma=vma.id)
+    return 0
+
+
+@kernel_function("mm/memory.c")
+def remap_pfn_range_complete(vma, action) -> int:
+    r = action.remap
+    return _fill_ptes(vma, "remap_pfn_range_complete",
+                      f"map PFNs {r['start_pfn']:#x}.. at {r['start']:#x}")
+
+
+@kernel_function("mm/memory.c")
+def map_kernel_pages_complete(vma, action) -> int:
+    return _fill_ptes(vma, "map_kernel_pages_complete",
+                      f"insert {action.map_kernel['nr_pages']} kernel pages")
+
+
+@kernel_function("mm/util.c")
+def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
+    """Run the action on the new VMA, then finish (v3 passes rmap_lock_held; v4 reads the flag)."""
+    world = vma.world
+    t = action.type
+    if not world.config.mmu:
+        err = 0
+        if t != "MMAP_NOTHING":
+            world.emit("warn", "mmap_action_complete", f"WARNING: {t} cannot complete without an "
+                       "MMU: -EINVAL")
+            err = -Errno.EINVAL
+    elif t == "MMAP_NOTHING":
+        err = 0
+    elif t == "MMAP_REMAP_PFN":
+        err = remap_pfn_range_complete(vma, action)
+    elif t == "MMAP_MAP_KERNEL_PAGES":
+        err = map_kernel_pages_complete(vma, action)
+    else:
+        world.emit("warn", "mmap_action_complete", f"WARNING: {t} should have been rewritten "
+                   "by prepare")
+        err = -Errno.EINVAL
+    return mmap_action_finish(vma, action, err, rmap_lock_held)
+
+
+@kernel_function("mm/util.c")
+def call_vma_mapped(vma) -> int:
+    """v4: call vm_ops->mapped once for a new mmap_prepare VMA; it may replace private_data."""
+    ops = vma.vm_ops
+    if ops is None or ops.mapped is None:
+        return 0
+    ref = [vma.vm_private_data]
+    err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
+                    vma.vm_pgoff, vma.vm_file, ref)
+    if not err and ref[0] is not vma.vm_private_data:
+        vma.vm_private_data = ref[0]
+    return err
+
+
+@kernel_function("mm/internal.h")
+def maybe_rmap_unlock_action(vma, action):
+    """v4: the one place the hidden VMA's rmap lock is dropped; clearing the flag makes it idempotent."""
+    if not action.hide_from_rmap_until_complete:
+        return
+    world = vma.world
+    if vma.vm_file is None:
+        world.emit("warn", "maybe_rmap_unlock_action", "WARNING: hide flag on an anonymous VMA")
+        action.hide_from_rmap_until_complete = False
+        return
+    vma.hidden = False
+    i_mmap_unlock_write(vma.vm_file.f_mapping, "maybe_rmap_unlock_action")
+    action.hide_from_rmap_until_complete = False
+
+
+def _unmap_new_vma(vma, fn):
+    vma.world.emit("note", fn, f"the action failed: unmap the new {vma.label}", vma=vma.id)
+    return do_munmap(vma.vm_mm, vma.vm_start, vma.pages() << PAGE_SHIFT)
+
+
+def _apply_error_hook(vma, action, err):
+    if action.error_hook is None:
+        return err
+    new = call_hook(vma.world, "error_hook", action.error_hook, err)
+    if not new:
+        vma.world.emit("warn", "mmap_action_finish", "WARNING: error_hook cleared the error")
+    return new
+
+
+@kernel_function("mm/util.c")
+def mmap_action_finish(vma, action, err, rmap_lock_held=False) -> int:
+    variant = vma.world.config.kernel
+    if variant == "v4":
+        return _finish_v4(vma, action, err)
+    if variant == "v3":
+        return _finish_v3(vma, action, err, rmap_lock_held)
+    return _finish_baseline(vma, action, err)
+
+
+def _finish_v4(vma, action, err):
+    if not err:
+        err = call_vma_mapped(vma)
+    if not err and action.success_hook is not None:
+        err = call_hook(vma.world, "success_hook", action.success_hook, vma)
+    maybe_rmap_unlock_action(vma, action)
+    if not err:
+        return 0
+    _unmap_new_vma(vma, "mmap_action_finish")
+    return _apply_error_hook(vma, action, err)
+
+
+def _finish_v3(vma, action, err, rmap_lock_held):
+    if rmap_lock_held:
+        vma.hidden = False
+        i_mmap_unlock_write(vma.vm_file.f_mapping, "mmap_action_finish")
+    if not err:
+        if action.success_hook is not None:
+            # v3 returns the hook's result directly: a failure leaves the mapping in place.
+            return call_hook(vma.world, "success_hook", action.success_hook, vma)
+        return 0
+    _unmap_new_vma(vma, "unmap_vma_locked")
+    return _apply_error_hook(vma, action, err)
+
+
+def _finish_baseline(vma, action, err):
+    if err:
+        # The caller (call_action_complete) still holds i_mmap_rwsem if the hide flag is set.
+        _unmap_new_vma(vma, "mmap_action_finish")
+        return _apply_error_hook(vma, action, err)
+    if action.success_hook is not None:
+        return call_hook(vma.world, "success_hook", action.success_hook, vma)
+    return 0
+
+
+@kernel_function("mm/vma.c")
+def call_mapped_hook(map, vma) -> int:
+    """v3's call_mapped_hook(): ->mapped after the action, and a second unlock on failure."""
+    ops = vma.vm_ops
+    if ops is None or ops.mapped is None:
+        return 0
+    ref = [vma.vm_private_data]
+    err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
+                    vma.vm_pgoff, vma.vm_file, ref)
+    if err:
+        if map.hold_file_rmap_lock:
+            i_mmap_unlock_write(vma.vm_file.f_mapping, "call_mapped_hook")
+        _unmap_new_vma(vma, "unmap_vma_locked")
+        return err
+    if ref[0] is not vma.vm_private_data:
+        vma.vm_private_data = ref[0]
+    return 0

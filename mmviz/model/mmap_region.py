@@ -1,0 +1,358 @@
+"""mmap_region() and __mmap_region(): establishing a new mapping (mm/vma.c), spec §2.2–§2.9.
+
+The kernel reads `current->mm`; the model passes `mm` explicitly. Step labels S0–S11 and
+E1–E2 follow spec §2.3 and appear in the trace. The kernel variant (baseline, v3, v4)
+changes only the completion at S10 and how the rmap-lock flag travels (spec §0.1).
+"""
+
+from .accounting import accountable_mapping, may_expand_vm, security_vm_enough_memory_mm, vm_stat_account, vm_unacct_memory
+from .compat import mmap_file
+from .errno import Errno
+from .file_ops import fput, get_file, is_shared_maywrite, mapping_map_writable, mapping_unmap_writable, vma_link_file
+from .instrument import call_hook, kernel_function
+from .locking import i_mmap_unlock_write, mmap_assert_write_locked, vma_start_write
+from .mm_types import vm_area_desc
+from .mmap_action import call_mapped_hook, mmap_action_complete, mmap_action_prepare
+from .uapi import PAGE_SHIFT
+from .vm_flags import VM_LOCKED_MASK, VM_SPECIAL, VmFlags
+from .vma_merge import vma_iterator, vma_merge_new_range, vma_merge_struct
+from .vma_munmap import init_vma_munmap, vms_abort_munmap_vmas, vms_clean_up_area, vms_complete_munmap_vmas, vms_gather_munmap_vmas
+from .vma_split import vm_area_alloc
+
+
+class mmap_state:
+    """Everything __mmap_region decides, carried between its steps (mm/vma.c)."""
+
+    __slots__ = ("mm", "vmi", "addr", "end", "pgoff", "pglen", "vm_flags", "file", "page_prot",
+                 "vm_ops", "vm_private_data", "charged", "prev", "next", "vms",
+                 "check_ksm_early", "file_doesnt_need_get", "hold_file_rmap_lock")
+
+    def __init__(self, mm, vmi, addr, length, pgoff, vm_flags, file):
+        self.mm = mm
+        self.vmi = vmi
+        self.addr = addr
+        self.end = addr + length
+        self.pgoff = pgoff
+        self.pglen = length >> PAGE_SHIFT
+        self.vm_flags = vm_flags
+        self.file = file
+        self.page_prot = vm_get_page_prot(vm_flags)
+        self.vm_ops = None
+        self.vm_private_data = None
+        self.charged = 0
+        self.prev = self.next = None
+        self.vms = None
+        self.check_ksm_early = False
+        self.file_doesnt_need_get = False
+        self.hold_file_rmap_lock = False   # baseline and v3 only; v4 reads the action's flag
+
+    @property
+    def world(self):
+        return self.mm.world
+
+
+def vm_get_page_prot(vm_flags) -> int:
+    """The hardware protection a set of flags implies; the model keeps the R/W/X/shared bits."""
+    return vm_flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC | VmFlags.VM_SHARED)
+
+
+def _step(world, step, msg):
+    world.emit("note", world.stack[-1] if world.stack else "__mmap_region", msg, step=step)
+
+
+def can_set_ksm_flags_early(map) -> bool:
+    f = map.file
+    return f is None or f.f_op.mmap_prepare is not None or f.f_op.is_shmem
+
+
+def update_ksm_flags(map):
+    if map.mm.world.config.ksm_merge_any and not map.vm_flags & VM_SPECIAL:
+        map.vm_flags |= VmFlags.VM_MERGEABLE
+
+
+@kernel_function("mm/vma.c")
+def __mmap_setup(map, desc) -> int:
+    """Gather any VMAs the new range replaces, check limits, charge memory, zap the old range."""
+    world = map.world
+    mm = map.mm
+    first = mm.mm_mt.find_intersection(map.addr, map.end)
+    vms = map.vms = init_vma_munmap(map.vmi, first, map.addr, map.end)
+    if first is not None:
+        err = vms_gather_munmap_vmas(vms)
+        if err:
+            vms.nr_pages = 0
+            return err
+        map.prev, map.next = vms.prev, vms.next
+    else:
+        map.prev = mm.mm_mt.prev_before(map.addr)
+        map.next = mm.mm_mt.next_from(map.end)
+    if not may_expand_vm(mm, map.vm_flags, map.pglen - vms.nr_pages):
+        world.emit("error", "__mmap_setup", "may_expand_vm: the address-space limit would be exceeded")
+        return -Errno.ENOMEM
+    if accountable_mapping(map.file, map.vm_flags):
+        map.charged = map.pglen - vms.nr_accounted
+        if map.charged:
+            err = security_vm_enough_memory_mm(mm, map.charged)
+            if err:
+                return err
+        vms.nr_accounted = 0
+        map.vm_flags |= VmFlags.VM_ACCOUNT
+    vms_clean_up_area(vms)
+    set_desc_from_map(desc, map)
+    return 0
+
+
+def set_desc_from_map(desc, map):
+    desc.start = map.addr
+    desc.end = map.end
+    desc.pgoff = map.pgoff
+    desc.vm_file = map.file
+    desc.vm_flags = map.vm_flags
+    desc.page_prot = map.page_prot
+
+
+@kernel_function("mm/vma.c")
+def call_action_prepare(map, desc) -> int:
+    err = mmap_action_prepare(desc)
+    if err:
+        return err
+    if map.world.config.kernel in ("baseline", "v3"):
+        # Before v4 the hide flag was copied into the mmap_state here.
+        map.hold_file_rmap_lock = desc.action.hide_from_rmap_until_complete
+    return 0
+
+
+@kernel_function("mm/vma.c")
+def call_mmap_prepare(map, desc) -> int:
+    """Let the driver describe the mapping before any VMA exists, then adopt its choices."""
+    world = map.world
+    err = call_hook(world, "f_op->mmap_prepare", map.file.f_op.mmap_prepare, desc)
+    if err:
+        world.emit("error", "call_mmap_prepare", f"f_op->mmap_prepare failed with "
+                   f"{Errno.name_of(err)}", errno=err)
+        return err
+    err = call_action_prepare(map, desc)
+    if err:
+        return err
+    map.pgoff = desc.pgoff
+    if desc.vm_file is not map.file:
+        map.file_doesnt_need_get = True
+        map.file = desc.vm_file
+        world.emit("note", "call_mmap_prepare", f"the driver swapped the file to "
+                   f"{desc.vm_file.label}; it already holds the reference")
+    map.vm_flags = desc.vm_flags
+    map.page_prot = desc.page_prot
+    map.vm_ops = desc.vm_ops
+    map.vm_private_data = desc.private_data
+    return 0
+
+
+@kernel_function("mm/vma.c")
+def __mmap_new_file_vma(map, vma) -> int:
+    world = map.world
+    vma.vm_file = map.file if map.file_doesnt_need_get else get_file(map.file)
+    if map.file.f_op.mmap is None:
+        return 0      # an mmap_prepare file: its action runs at completion
+    err = mmap_file(vma.vm_file, vma)
+    if err:
+        fput(vma.vm_file)
+        vma.vm_file = None
+        world.emit("note", "__mmap_new_file_vma", "f_op->mmap failed: dummy vm_ops installed, "
+                   "the file reference dropped and the driver's partial PTEs zapped "
+                   "(unmap_region)", errno=err)
+        return err
+    if vma.vm_start != map.addr:
+        world.emit("warn", "__mmap_new_file_vma", "WARNING: the driver moved vm_start")
+    if (map.vm_flags != vma.vm_flags and not map.vm_flags & VmFlags.VM_MAYWRITE
+            and vma.vm_flags & VmFlags.VM_MAYWRITE):
+        world.emit("warn", "__mmap_new_file_vma", "WARNING: the driver granted VM_MAYWRITE "
+                   "that the checks had refused")
+    if vma.vm_flags != map.vm_flags:
+        world.emit("note", "__mmap_new_file_vma", "f_op->mmap changed the flags after the merge "
+                   "decision: the new VMA can no longer merge with its neighbours")
+    map.file = vma.vm_file
+    map.vm_flags = vma.vm_flags
+    return 0
+
+
+@kernel_function("mm/vma.c")
+def __mmap_new_vma(map, action):
+    """Allocate, set up and insert a brand-new VMA; returns (err, vma)."""
+    world = map.world
+    mm = map.mm
+    vma = vm_area_alloc(mm)
+    if vma is None:
+        return -Errno.ENOMEM, None
+    vma.vm_start, vma.vm_end, vma.vm_pgoff = map.addr, map.end, map.pgoff
+    vma.vm_flags = map.vm_flags
+    vma.vm_page_prot = map.page_prot
+    if world.faults.take("prealloc"):
+        world.emit("error", "__mmap_new_vma", "vma_iter_prealloc fails (injected): the VMA is freed")
+        return -Errno.ENOMEM, None
+    if map.file is not None:
+        err = __mmap_new_file_vma(map, vma)
+    elif vma.vm_flags & VmFlags.VM_SHARED:
+        err = shmem_zero_setup(vma)
+    else:
+        vma.vm_ops = None     # vma_set_anonymous
+        err = 0
+    if err:
+        return err, None
+    if not map.check_ksm_early:
+        if world.config.ksm_merge_any and not vma.vm_flags & VM_SPECIAL:
+            vma.vm_flags |= VmFlags.VM_MERGEABLE
+    vma_start_write(vma)
+    vma.vm_refcnt = 1
+    mm.mm_mt.store(vma)
+    mm.map_count += 1
+    world.emit("vma", "__mmap_new_vma", f"{vma.label} [{vma.vm_start:#x},{vma.vm_end:#x}) is "
+               "stored in the VMA tree, write-locked so no page fault can use it yet", vma=vma.id)
+    hold = (action.hide_from_rmap_until_complete if world.config.kernel == "v4"
+            else map.hold_file_rmap_lock)
+    vma_link_file(vma, hold)
+    return 0, vma
+
+
+@kernel_function("mm/shmem.c", "simplified")
+def shmem_zero_setup(vma) -> int:
+    """An anonymous shared mapping is backed by a new, unlinked shmem file ("/dev/zero")."""
+    world = vma.world
+    f = world.new_shmem_zero_file(vma.vm_end - vma.vm_start)
+    vma.vm_file = f
+    vma.vm_ops = world.shmem_vm_ops
+    return 0
+
+
+def set_vma_user_defined_fields(vma, map):
+    """S8: copy the driver's vm_ops/private_data to the VMA, even a merged one (spec §5)."""
+    if map.vm_ops is not None:
+        vma.vm_ops = map.vm_ops
+    vma.vm_private_data = map.vm_private_data
+
+
+def vma_supports_mlock(vma) -> bool:
+    return not vma.vm_flags & (VM_SPECIAL | VmFlags.VM_HUGETLB)
+
+
+@kernel_function("mm/vma.c")
+def __mmap_complete(map, vma):
+    """Free what the new mapping replaced, account it, set soft-dirty and the page protection."""
+    mm = map.mm
+    vms_complete_munmap_vmas(map.vms)
+    vm_stat_account(mm, vma.vm_flags, map.pglen)
+    if vma.vm_flags & VmFlags.VM_LOCKED:
+        if not vma_supports_mlock(vma):
+            vma.vm_flags &= ~VM_LOCKED_MASK
+        else:
+            mm.locked_vm += map.pglen
+    if map.world.config.soft_dirty:
+        vma.vm_flags |= VmFlags.VM_SOFTDIRTY
+    vma.vm_page_prot = vm_get_page_prot(vma.vm_flags)
+
+
+@kernel_function("mm/vma.c")
+def call_action_complete(map, desc, vma) -> int:
+    """Baseline (Oct 2025): complete the action, and only afterwards drop the rmap lock."""
+    ret = mmap_action_complete(vma, desc.action)
+    if map.hold_file_rmap_lock:
+        vma.hidden = False
+        i_mmap_unlock_write(vma.vm_file.f_mapping, "call_action_complete")
+    return ret
+
+
+@kernel_function("mm/vma.c")
+def __mmap_region(mm, file, addr, length, vm_flags, pgoff) -> int:
+    world = mm.world
+    variant = world.config.kernel
+    have_mmap_prepare = file is not None and file.f_op.mmap_prepare is not None
+    vmi = vma_iterator(mm, addr)
+    map = mmap_state(mm, vmi, addr, length, pgoff, vm_flags, file)
+    desc = vm_area_desc(mm, file)
+    world.inflight["desc"] = desc if have_mmap_prepare else None
+    allocated_new = False
+    _step(world, "S0", f"set up the mmap_state for [{addr:#x},{addr + length:#x})"
+          + (" and an empty descriptor for f_op->mmap_prepare" if have_mmap_prepare else ""))
+    map.check_ksm_early = can_set_ksm_flags_early(map)
+    _step(world, "S2", "__mmap_setup: deal with anything already mapped there, charge memory")
+    error = __mmap_setup(map, desc)
+    if not error and have_mmap_prepare:
+        _step(world, "S3", "call the driver's mmap_prepare: no VMA exists yet, only the descriptor")
+        error = call_mmap_prepare(map, desc)
+    if error:
+        _step(world, "S4", f"setup or prepare failed ({Errno.name_of(error)}): go straight to "
+              "abort_munmap, skipping unacct_error")
+        return _abort_munmap(map, error)
+    if map.check_ksm_early:
+        update_ksm_flags(map)
+    vma = None
+    if map.prev is not None or map.next is not None:
+        _step(world, "S6", "try to merge the new range with its neighbours, judged on the final "
+              "flags, file and pgoff")
+        vmg = vma_merge_struct(mm, vmi, map.addr, map.end, map.pgoff, map.vm_flags, map.file,
+                               prev=map.prev, next=map.next)
+        vma = vma_merge_new_range(vmg)
+    if vma is None:
+        _step(world, "S7", "no merge: allocate and insert a new VMA")
+        error, vma = __mmap_new_vma(map, desc.action)
+        if error:
+            return _unacct_error(map, error)
+        allocated_new = True
+    elif have_mmap_prepare:
+        world.emit("note", "__mmap_region", f"merged into {vma.label}: no action and no "
+                   "vm_ops->mapped will run for this mmap() call", vma=vma.id)
+    if have_mmap_prepare:
+        _step(world, "S8", f"copy the driver's vm_ops and private_data onto {vma.label}")
+        set_vma_user_defined_fields(vma, map)
+    _step(world, "S9", "__mmap_complete: free replaced VMAs, account, set the page protection")
+    __mmap_complete(map, vma)
+    if have_mmap_prepare and allocated_new:
+        _step(world, "S10", "complete the action on the new VMA, call vm_ops->mapped and the hooks")
+        if variant == "v4":
+            error = mmap_action_complete(vma, desc.action)
+        elif variant == "v3":
+            error = mmap_action_complete(vma, desc.action, rmap_lock_held=map.hold_file_rmap_lock)
+            if not error:
+                error = call_mapped_hook(map, vma)
+        else:
+            error = call_action_complete(map, desc, vma)
+        if error:
+            world.inflight["desc"] = None
+            return error
+    world.inflight["desc"] = None
+    _step(world, "S11", f"the mapping is established at {addr:#x}")
+    return addr
+
+
+def _unacct_error(map, error):
+    world = map.world
+    _step(world, "E1", "unacct_error: give back the commit charge, then abort")
+    if map.charged:
+        vm_unacct_memory(world, map.charged)
+    return _abort_munmap(map, error)
+
+
+def _abort_munmap(map, error):
+    world = map.world
+    _step(world, "E2", "abort_munmap: drop a swapped file's reference and restore or hole the "
+          "old range")
+    if map.file_doesnt_need_get:
+        fput(map.file)
+    vms_abort_munmap_vmas(map.vms)
+    world.inflight["desc"] = None
+    return error
+
+
+@kernel_function("mm/vma.c")
+def mmap_region(mm, file, addr, length, vm_flags, pgoff) -> int:
+    """Checks that must precede __mmap_region, and the temporary writable count of a shared file."""
+    mmap_assert_write_locked(mm, "mmap_region")
+    if mm.world.config.mdwe and vm_flags & VmFlags.VM_WRITE and vm_flags & VmFlags.VM_EXEC:
+        return -Errno.EACCES
+    writable = file is not None and is_shared_maywrite(vm_flags)
+    if writable:
+        if mapping_map_writable(file.f_mapping):
+            return -Errno.EPERM
+    ret = __mmap_region(mm, file, addr, length, vm_flags, pgoff)
+    if writable:
+        mapping_unmap_writable(file.f_mapping)
+    return ret

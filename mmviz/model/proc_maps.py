@@ -1,0 +1,68 @@
+"""/proc/PID/maps: print the model in the kernel's exact line format, and read a real one.
+
+Mirrors show_map_vma() in fs/proc/task_mmu.c: `start-end perms offset major:minor inode`,
+then the name padded to column 73.
+"""
+
+import re
+
+from .errors import InputError
+from .uapi import PAGE_SHIFT
+from .vm_flags import VmFlags
+
+_NAME_COLUMN = 73
+
+
+def vma_perms(vma) -> str:
+    f = vma.vm_flags
+    return ("r" if f & VmFlags.VM_READ else "-") + ("w" if f & VmFlags.VM_WRITE else "-") + \
+        ("x" if f & VmFlags.VM_EXEC else "-") + ("s" if f & VmFlags.VM_MAYSHARE else "p")
+
+
+def vma_name(vma) -> str:
+    f = vma.vm_file
+    if f is not None:
+        return f.f_inode.name + (" (deleted)" if f.f_inode.kind in ("memfd", "shmem-zero") else "")
+    return vma.anon_name or ""
+
+
+def format_maps_line(start, end, perms, offset, dev, inode, name) -> str:
+    line = f"{start:08x}-{end:08x} {perms} {offset:08x} {dev[0]:02x}:{dev[1]:02x} {inode} "
+    if name:
+        line = line.ljust(_NAME_COLUMN) + name
+    return line
+
+
+def show_map_vma(vma) -> str:
+    f = vma.vm_file
+    if f is not None:
+        ino = f.f_inode
+        return format_maps_line(vma.vm_start, vma.vm_end, vma_perms(vma),
+                                vma.vm_pgoff << PAGE_SHIFT, ino.dev, ino.i_ino, vma_name(vma))
+    return format_maps_line(vma.vm_start, vma.vm_end, vma_perms(vma), 0, (0, 0), 0, vma_name(vma))
+
+
+def proc_maps_lines(mm, start=0, end=None) -> list:
+    end = mm.task_size if end is None else end
+    return [show_map_vma(v) for v in mm.mm_mt.range(start, end)]
+
+
+_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][sp]) ([0-9a-f]+) "
+                   r"([0-9a-f]+):([0-9a-f]+) (\d+)\s*(.*)$")
+
+
+def parse_maps_line(line: str) -> dict:
+    """One /proc/PID/maps line as a dict; InputError naming the line if it is not one."""
+    m = _LINE.match(line.rstrip("\n"))
+    if not m:
+        raise InputError(f"not a /proc/PID/maps line: {line.strip()[:80]!r} "
+                         "(expected 'start-end perms offset major:minor inode [name]')")
+    start, end = int(m[1], 16), int(m[2], 16)
+    if end <= start:
+        raise InputError(f"maps line has end <= start: {line.strip()[:80]!r}")
+    return {"start": start, "end": end, "perms": m[3], "offset": int(m[4], 16),
+            "dev": (int(m[5], 16), int(m[6], 16)), "inode": int(m[7]), "name": m[8]}
+
+
+def parse_maps(text: str) -> list:
+    return [parse_maps_line(line) for line in text.splitlines() if line.strip()]

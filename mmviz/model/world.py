@@ -1,0 +1,342 @@
+"""The world: one object that owns a whole modelled system, and its user-space face.
+
+Everything mutable lives here (the mm, open files, id counters, fault injection, lock
+checker state, the event hook), so two worlds in one notebook never interfere. The
+methods mmap/munmap/mprotect/... take Linux's numbers and return what the system call
+returns: the address or 0 on success, -errno on failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .errno import Errno
+from .errors import InputError, TaskHung
+from .mm_types import (FMODE_READ, FMODE_WRITE, address_space, anon_vma, file, file_operations,
+                       inode, mm_struct, vm_area_struct, vm_operations_struct)
+from .locking import RwSem
+from .uapi import (MAP_DROPPABLE, MAP_TYPE, O_RDONLY, O_RDWR, O_WRONLY, PAGE_MASK, PAGE_SHIFT,
+                   ULONG_MAX, UNMODELLED_MAP_FLAGS)
+
+KERNELS = ("baseline", "v3", "v4")
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Build and sysctl settings of the modelled kernel."""
+
+    kernel: str = "v4"                 # baseline | v3 | v4 (spec §0.1)
+    mmu: bool = True
+    max_map_count: int = 65530          # vm.max_map_count
+    mmap_min_addr: int = 65536          # vm.mmap_min_addr
+    overcommit_memory: int = 0          # vm.overcommit_memory (0 heuristic, 2 never)
+    soft_dirty: bool = True             # CONFIG_MEM_SOFT_DIRTY on x86-64
+    ksm_merge_any: bool = False         # prctl(PR_SET_MEMORY_MERGE)
+    mdwe: bool = False                  # prctl(PR_SET_MDWE): deny write+exec
+    rlimit_as_pages: int | None = None  # RLIMIT_AS in pages; None = unlimited
+
+    def __post_init__(self):
+        if self.kernel not in KERNELS:
+            raise InputError(f"unknown kernel variant {self.kernel!r}; choose one of "
+                             + ", ".join(KERNELS))
+        if not isinstance(self.max_map_count, int) or self.max_map_count < 1:
+            raise InputError("max_map_count must be a positive integer")
+
+
+class Faults:
+    """Fault injection: arm a named failure point for the next n hits (None = every hit)."""
+
+    POINTS = ("prealloc", "alloc", "accounting", "action_complete")
+
+    def __init__(self):
+        self._armed: dict[str, list] = {}
+
+    def arm(self, point: str, times: int | None = 1, errno: int = -Errno.ENOMEM):
+        if point not in self.POINTS:
+            raise InputError(f"unknown fault point {point!r}; choose one of " + ", ".join(self.POINTS))
+        self._armed[point] = [times, errno]
+
+    def clear(self, point: str | None = None):
+        if point is None:
+            self._armed.clear()
+        else:
+            self._armed.pop(point, None)
+
+    def _take(self, point):
+        entry = self._armed.get(point)
+        if entry is None:
+            return None
+        times, errno = entry
+        if times is not None:
+            if times <= 1:
+                del self._armed[point]
+            else:
+                entry[0] = times - 1
+        return errno
+
+    def take(self, point: str) -> bool:
+        return self._take(point) is not None
+
+    def take_errno(self, point: str) -> int:
+        err = self._take(point)
+        return err or 0
+
+    def armed(self) -> dict:
+        return {k: tuple(v) for k, v in self._armed.items()}
+
+
+def _ulong(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, not {type(value).__name__}")
+    if not -(1 << 63) <= value <= ULONG_MAX:
+        raise InputError(f"{name} {value:#x} does not fit in 64 bits")
+    return value & ULONG_MAX
+
+
+def _cint(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, not {type(value).__name__}")
+    if not -(1 << 31) <= value < (1 << 32):
+        raise InputError(f"{name} {value:#x} does not fit in a 32-bit C int")
+    return value & 0xFFFFFFFF
+
+
+class World:
+    """A modelled machine with one process address space (`mm`) and its open files."""
+
+    def __init__(self, kernel: str = "v4", *, mmu: bool = True, config: KernelConfig | None = None,
+                 **settings):
+        base = config or KernelConfig()
+        self.config = replace(base, kernel=kernel if config is None else base.kernel, mmu=mmu
+                              if config is None else base.mmu, **settings)
+        self.hook = None                 # callable(world, kind, fn, msg, data) or None
+        self.stack: list[str] = []       # modelled call stack (maintained only while hooked)
+        self.held_locks: list = []
+        self.violations: list[dict] = []
+        self.inflight: dict = {"desc": None}
+        self.hung = False
+        self.faults = Faults()
+        self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
+        self._ids: dict[str, int] = {}
+        self._files: list = []
+        self.fds: dict[int, file] = {}
+        self.mm = mm_struct(self)
+        self.vma_dummy_vm_ops = vm_operations_struct("vma_dummy_vm_ops")
+        self.shmem_vm_ops = vm_operations_struct("shmem_vm_ops")
+        self.shmem_fops = file_operations("shmem_file_operations",
+                                          mmap_prepare=self._shmem_mmap_prepare, is_shmem=True)
+
+    @property
+    def world(self) -> "World":
+        return self      # lets kernel_function find the world from any argument
+
+    # --- identity and object creation ---------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        n = self._ids.get(kind, 0) + 1
+        self._ids[kind] = n
+        return n
+
+    def new_vma(self, mm) -> vm_area_struct:
+        return vm_area_struct(mm, self.next_id("vma"))
+
+    def new_anon_vma(self) -> anon_vma:
+        return anon_vma(self.next_id("anon_vma"))
+
+    def new_inode(self, name, kind, dev=(0, 1)) -> inode:
+        ino = inode(self, 1000 + self.next_id("inode"), name, kind, dev)
+        ino.i_mapping = address_space(ino, RwSem(f"i_mmap_rwsem({name})", "i_mmap"))
+        return ino
+
+    def new_file(self, ino, f_op, f_mode=FMODE_READ | FMODE_WRITE) -> file:
+        f = file(self, self.next_id("file"), ino, f_op, f_mode)
+        self._files.append(f)
+        return f
+
+    def new_shmem_zero_file(self, size) -> file:
+        ino = self.new_inode("/dev/zero", "shmem-zero")
+        ino.i_size = size
+        return self.new_file(ino, self.shmem_fops)    # its one reference belongs to the VMA
+
+    def all_files(self):
+        return list(self._files)
+
+    def install_fd(self, f) -> int:
+        fd = 3
+        while fd in self.fds:
+            fd += 1
+        self.fds[fd] = f
+        return fd
+
+    def fget(self, fd):
+        return self.fds.get(fd)
+
+    def _shmem_mmap_prepare(self, desc) -> int:
+        desc.vm_ops = self.shmem_vm_ops
+        return 0
+
+    # --- the event hook -------------------------------------------------------------------
+
+    def emit(self, kind, fn, msg, **data):
+        if self.hook is not None:
+            self.hook(self, kind, fn, msg, data)
+
+    def report_violation(self, kind, lock, message):
+        v = {"kind": kind, "lock": lock, "message": message}
+        self.violations.append(v)
+        self.emit("violation", self.stack[-1] if self.stack else "lockdep", message,
+                  violation=kind, lock=lock)
+
+    def reject_input(self, message):
+        raise InputError(message)
+
+    # --- system calls ---------------------------------------------------------------------------
+
+    def _syscall(self, name, fn, *args):
+        if self.hung:
+            raise TaskHung("the modelled task is deadlocked; start a new World")
+        try:
+            ret = fn(*args)
+        except TaskHung:
+            self.hung = True
+            self.emit("error", name, "the task is stuck forever: the system call never returns")
+            raise
+        if self.held_locks:
+            for lock in list(self.held_locks):
+                self.report_violation("held-on-return", lock.name,
+                                      f"lock held when returning to user space: {lock.name} "
+                                      f"(taken during {name})")
+                # Model-only: release it so the next call starts clean.
+                lock.writer = False
+                lock.readers = 0
+            self.held_locks.clear()
+        return ret
+
+    def mmap(self, addr, length, prot, flags, fd=-1, offset=0) -> int:
+        """mmap(2): returns the address, or -errno."""
+        from .do_mmap import ksys_mmap_pgoff
+        from .uapi import MAP_ANONYMOUS
+        addr = _ulong("addr", addr)
+        length = _ulong("length", length)
+        prot = _cint("prot", prot)
+        flags = _cint("flags", flags)
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise InputError(f"fd must be an integer, not {type(fd).__name__}")
+        offset = _ulong("offset", offset)
+        for bit, name in UNMODELLED_MAP_FLAGS.items():
+            if flags & bit:
+                raise InputError(f"{name} is not modelled; mmviz models MAP_SHARED, MAP_PRIVATE, "
+                                 "MAP_SHARED_VALIDATE, MAP_ANONYMOUS, MAP_FIXED, "
+                                 "MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_POPULATE, MAP_STACK")
+        if flags & MAP_TYPE == MAP_DROPPABLE:
+            raise InputError("MAP_DROPPABLE is not modelled; use MAP_SHARED or MAP_PRIVATE")
+        if offset & ~PAGE_MASK:
+            return -Errno.EINVAL
+        if not flags & MAP_ANONYMOUS and self.fget(fd) is None:
+            return -Errno.EBADF
+        return self._syscall("mmap", ksys_mmap_pgoff, self, addr, length, prot, flags, fd,
+                             offset >> PAGE_SHIFT)
+
+    def munmap(self, addr, length) -> int:
+        """munmap(2): 0 or -errno."""
+        from .locking import mmap_write_lock, mmap_write_unlock
+        from .vma_munmap import do_munmap
+        addr = _ulong("addr", addr)
+        length = _ulong("length", length)
+
+        def sys_munmap(mm):
+            mmap_write_lock(mm)
+            try:
+                return do_munmap(mm, addr, length)
+            finally:
+                mmap_write_unlock(mm)
+        return self._syscall("munmap", sys_munmap, self.mm)
+
+    def mprotect(self, addr, length, prot) -> int:
+        """mprotect(2): 0 or -errno (a failure part-way leaves earlier VMAs changed, as Linux does)."""
+        from .mprotect import do_mprotect_pkey
+        addr = _ulong("addr", addr)
+        length = _ulong("length", length)
+        prot = _cint("prot", prot)
+        return self._syscall("mprotect", do_mprotect_pkey, self.mm, addr, length, prot)
+
+    def touch(self, addr) -> int:
+        """A write to one byte at addr: 0, or -EFAULT where the process would get SIGSEGV/SIGBUS."""
+        from .fault import fault_in
+        return self._syscall("touch", fault_in, self, _ulong("addr", addr), True)
+
+    def read(self, addr) -> int:
+        """A read of one byte at addr: 0, or -EFAULT where the process would be killed."""
+        from .fault import fault_in
+        return self._syscall("read", fault_in, self, _ulong("addr", addr), False)
+
+    def memfd_create(self, name: str) -> int:
+        """memfd_create(2): a new shmem file, opened read-write; returns its fd."""
+        if not isinstance(name, str) or len(name) > 249 or "/" in name:
+            raise InputError("memfd name must be a string of at most 249 characters without '/'")
+        ino = self.new_inode(f"/memfd:{name}", "memfd")
+        return self.install_fd(self.new_file(ino, self.shmem_fops))
+
+    def ftruncate(self, fd, size) -> int:
+        f = self.fget(fd) if isinstance(fd, int) else None
+        if f is None:
+            return -Errno.EBADF
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise InputError("size must be an integer")
+        if size < 0:
+            return -Errno.EINVAL
+        if not f.f_mode & FMODE_WRITE:
+            return -Errno.EINVAL
+        f.f_inode.i_size = size
+        return 0
+
+    def dup(self, fd) -> int:
+        """dup(2): a new fd for the same open file (mappings through it can merge)."""
+        f = self.fget(fd) if isinstance(fd, int) else None
+        if f is None:
+            return -Errno.EBADF
+        f.f_count += 1
+        return self.install_fd(f)
+
+    def reopen(self, fd, flags=O_RDWR) -> int:
+        """open("/proc/self/fd/N"): a new open file of the same inode (mappings never merge across)."""
+        f = self.fget(fd) if isinstance(fd, int) else None
+        if f is None:
+            return -Errno.EBADF
+        if flags not in (O_RDONLY, O_WRONLY, O_RDWR):
+            raise InputError("reopen flags must be O_RDONLY (0), O_WRONLY (1) or O_RDWR (2)")
+        mode = {O_RDONLY: FMODE_READ, O_WRONLY: FMODE_WRITE, O_RDWR: FMODE_READ | FMODE_WRITE}[flags]
+        return self.install_fd(self.new_file(f.f_inode, f.f_op, mode))
+
+    def close(self, fd) -> int:
+        f = self.fds.pop(fd, None) if isinstance(fd, int) else None
+        if f is None:
+            return -Errno.EBADF
+        f.f_count -= 1
+        return 0
+
+    def open_driver(self, spec) -> int:
+        """Open a model driver's file (see mmviz.model.drivers.DriverSpec); returns the fd."""
+        from .drivers import open_driver
+        return open_driver(self, spec)
+
+    # --- views ------------------------------------------------------------------------------------
+
+    def vmas(self, start=0, end=None) -> list:
+        return self.mm.mm_mt.range(start, self.mm.task_size if end is None else end)
+
+    def proc_maps(self, start=0, end=None) -> str:
+        """The address space as /proc/PID/maps text (optionally only VMAs overlapping [start, end))."""
+        from .proc_maps import proc_maps_lines
+        lines = proc_maps_lines(self.mm, start, end)
+        return "".join(line + "\n" for line in lines)
+
+    def validate(self) -> None:
+        from .validate import validate_mm
+        validate_mm(self)
+
+    @classmethod
+    def from_maps(cls, text: str, **kwargs) -> "World":
+        """Load a real /proc/PID/maps into a new world (files by device and inode)."""
+        from .loader import load_maps
+        return load_maps(cls(**kwargs), text)
