@@ -1,0 +1,1 @@
+"""The `mmviz` command line."""

@@ -1,0 +1,113 @@
+"""`mmviz`: list scenarios, print or export traces, draw real address spaces, build slides.
+
+Errors are one line on stderr with a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..model.errors import MmvizError
+from ..model.world import KERNELS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _add_trace_args(p, scenario_names):
+    p.add_argument("name", metavar="NAME", choices=scenario_names,
+                   help="a scenario name (see `mmviz scenarios`)")
+    p.add_argument("--kernel", choices=KERNELS, default="v4", help="kernel variant (default v4)")
+    p.add_argument("--nommu", action="store_true", help="model a kernel without an MMU")
+
+
+def build_parser():
+    from ..scenarios import names
+    scenario_names = names()
+    parser = _Parser(prog="mmviz", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    sub.add_parser("scenarios", help="list the scenario catalog")
+    t = sub.add_parser("trace", help="record a scenario and print its trace")
+    _add_trace_args(t, scenario_names)
+    t.add_argument("--format", choices=("text", "json"), default="text")
+    e = sub.add_parser("export", help="export a trace: a self-contained HTML stepper, Perfetto JSON or CSV")
+    _add_trace_args(e, scenario_names)
+    e.add_argument("--format", choices=("html", "perfetto", "csv"), default="html")
+    e.add_argument("-o", "--output", required=True, metavar="FILE")
+    m = sub.add_parser("maps", help="draw a real /proc/PID/maps as SVG")
+    m.add_argument("source", nargs="?", metavar="PID|FILE",
+                   help="a process id or a saved maps file (default: this process)")
+    m.add_argument("-o", "--output", required=True, metavar="FILE.svg")
+    s = sub.add_parser("slides", help="export every lesson as an offline reveal.js deck (+ PDF)")
+    s.add_argument("-o", "--output", required=True, metavar="DIR")
+    s.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts")
+    s.add_argument("--only", metavar="NOTEBOOK", action="append", help="export only this notebook")
+    sub.add_parser("lab", help="open the lessons in JupyterLab")
+    return parser
+
+
+def cmd_scenarios(args):
+    from ..scenarios import SCENARIOS
+    width = max(len(s.name) for s in SCENARIOS)
+    for s in SCENARIOS:
+        print(f"{s.name:<{width}}  {s.title}")
+    return 0
+
+
+def cmd_trace(args):
+    from ..scenarios import record
+    t = record(args.name, kernel=args.kernel, nommu=args.nommu)
+    if args.format == "json":
+        sys.stdout.write(t.to_json())
+    else:
+        from ..render.text import transcript
+        sys.stdout.write(transcript(t))
+    return 0
+
+
+def cmd_export(args):
+    from .export import export
+    return export(args)
+
+
+def cmd_maps(args):
+    from .maps import draw_maps
+    return draw_maps(args)
+
+
+def cmd_slides(args):
+    from .slides import build_slides
+    return build_slides(args)
+
+
+def cmd_lab(args):
+    from .lab import open_lab
+    return open_lab(args)
+
+
+COMMANDS = {"scenarios": cmd_scenarios, "trace": cmd_trace, "export": cmd_export,
+            "maps": cmd_maps, "slides": cmd_slides, "lab": cmd_lab}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except MmvizError as e:
+        sys.stderr.write(f"mmviz: error: {e}\n")
+        return 2
+    except (OSError, ValueError) as e:
+        sys.stderr.write(f"mmviz: error: {e}\n")
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

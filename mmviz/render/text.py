@@ -1,0 +1,95 @@
+"""The reference renderer: plain text. An ASCII strip of the address space, in the style of
+the kernel's own VMA tests, and a numbered transcript of a trace."""
+
+from __future__ import annotations
+
+import textwrap
+
+PAGE = 4096
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _fmt_locks(locks) -> str:
+    if not locks:
+        return "-"
+    return " ".join(locks)
+
+
+def ascii_strip(vmas, max_gap_pages: int = 4, legend: bool = True) -> str:
+    """One character per page: a letter per VMA, '.' for a hole, '~' for a long hole.
+
+    Detached (in-flight) VMAs are drawn in lower case... of their letter's neighbour set; a
+    legend line per VMA gives range, perms, pgoff, file and notable flags.
+    """
+    vmas = sorted(vmas, key=lambda v: v.start)
+    if not vmas:
+        return "(no VMAs)\n"
+    strip = ["|"]
+    legend_lines = []
+    prev_end = None
+    for i, v in enumerate(vmas):
+        letter = _LETTERS[i % len(_LETTERS)]
+        if prev_end is not None and v.start > prev_end:
+            gap = (v.start - prev_end) // PAGE
+            strip.append("." * gap if gap <= max_gap_pages else "..~..")
+        strip.append(letter * max(1, min(v.pages, 64)) + ("»" if v.pages > 64 else ""))
+        prev_end = v.end
+        notes = []
+        if v.special:
+            notes.append("VM_SPECIAL")
+        if v.write_locked:
+            notes.append("write-locked")
+        if v.detached:
+            notes.append("detached")
+        if v.hidden:
+            notes.append("hidden from rmap")
+        if v.anon_vma is not None:
+            notes.append(f"anon_vma#{v.anon_vma}")
+        legend_lines.append(f"  {letter} = {v.label} [{v.start:#x},{v.end:#x}) {v.perms} "
+                            f"pgoff={v.pgoff:#x} {v.file or 'anon'}"
+                            + (f" ({', '.join(notes)})" if notes else ""))
+    strip.append("|")
+    out = f"{vmas[0].start:#x} " + "".join(strip) + f" {vmas[-1].end:#x}\n"
+    if legend:
+        out += "\n".join(legend_lines) + "\n"
+    return out
+
+
+def _ret_text(result) -> str:
+    if result.outcome == "deadlock":
+        return "never returns: the task deadlocked"
+    if result.outcome == "build-error":
+        return "no result: this kernel configuration does not build"
+    if result.errno:
+        return f"-{result.errno} ({result.ret})"
+    return f"{result.ret:#x}" if isinstance(result.ret, int) else str(result.ret)
+
+
+def transcript(trace, width: int = 100) -> str:
+    """The whole trace as numbered, indented text: the accessible form of every picture."""
+    mode = "mmu" if trace.config.get("mmu", True) else "nommu"
+    out = [f"mmviz trace {trace.scenario} — kernel {trace.kernel}, {mode}", trace.title, ""]
+    out += textwrap.wrap(trace.description, width) + [""]
+    out.append("Before:")
+    out.append(ascii_strip(trace.initial.vmas).rstrip("\n"))
+    out.append("")
+    out.append(" seq step kind      event (indented by call depth)  [locks held]")
+    last_locks = None
+    for e in trace.events:
+        step = e.step or ""
+        locks = e.snapshot.locks_held
+        lock_txt = f"  [{_fmt_locks(locks)}]" if locks != last_locks else ""
+        last_locks = locks
+        out.append(f"{e.seq:4d} {step:>4} {e.kind:<9} {'  ' * e.depth}{e.msg}{lock_txt}")
+    out.append("")
+    out.append(f"Result: {_ret_text(trace.result)}")
+    if trace.violations:
+        out.append("Violations:")
+        for v in trace.violations:
+            out.append(f"  [{v.kind}] at event {v.seq} on {v.lock}: {v.message}")
+    else:
+        out.append("Violations: none")
+    out.append("")
+    out.append(f"After (map_count={trace.final.map_count}):")
+    out.append(ascii_strip(trace.final.vmas).rstrip("\n"))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,12 @@
+"""Named, deterministic scenarios (the catalog) and the function that records one."""
+
+from .base import Scenario, run
+from .catalog import SCENARIOS, get, names
+
+
+def record(name: str, kernel: str = "v4", nommu: bool = False, validate: bool = False):
+    """Run catalog scenario `name` under `kernel` and return its Trace."""
+    return run(get(name), kernel=kernel, nommu=nommu, validate=validate)
+
+
+__all__ = ["SCENARIOS", "Scenario", "get", "names", "record", "run"]

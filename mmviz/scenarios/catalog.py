@@ -1,0 +1,282 @@
+"""The scenario catalog: every named scenario, shared by tests, notebooks, slides and the CLI."""
+
+from __future__ import annotations
+
+from ..model.drivers import DriverSpec, driver_state
+from ..model.errno import Errno
+from ..model.errors import InputError
+from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
+                          PROT_WRITE)
+from ..model.vm_flags import VmFlags
+from .base import P, Scenario
+
+RW = PROT_READ | PROT_WRITE
+A = 0x10000000          # where the scenarios map things: easy numbers to read
+ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
+
+
+def _nothing(world):
+    return {}
+
+
+def _open(spec):
+    def setup(world):
+        return {"fd": world.open_driver(spec())}
+    return setup
+
+
+def _map_fd(length=4 * P, flags=MAP_SHARED | MAP_FIXED, prot=RW, addr=A, offset=0):
+    def act(world, ctx):
+        return world.mmap(addr, length, prot, flags, ctx["fd"], offset)
+    return act
+
+
+def _mapped_calls(world, ctx, ret):
+    s = driver_state(world, ctx["fd"])
+    yield "note", (f"the driver saw mmap_prepare x{s.prepare_calls}, vm_ops->mapped x"
+                   f"{s.mapped_calls}, success_hook x{s.success_hook_calls}, error_hook x"
+                   f"{s.error_hook_calls}, close x{s.close_calls}")
+
+
+def _range_empty(addr, length):
+    def check(world, ctx, ret):
+        yield from _mapped_calls(world, ctx, ret)
+        left = world.vmas(addr, addr + length)
+        if left and ret is not None and ret < 0:
+            yield "warn", (f"the call failed with {Errno.name_of(ret)} but {left[0].label} is "
+                           "still mapped in the range: user space was told the mapping does not "
+                           "exist")
+        elif not left:
+            yield "note", "nothing is mapped in the requested range"
+    return check
+
+
+# --- setups --------------------------------------------------------------------------------
+
+def _anon_gap(world):
+    world.mmap(A, 2 * P, RW, ANON)
+    world.mmap(A + 3 * P, 2 * P, RW, ANON)
+    return {}
+
+
+def _file_merge(world):
+    fd = world.open_driver(DriverSpec("regular", name="notes"))
+    world.mmap(A, P, RW, MAP_SHARED | MAP_FIXED, fd, 0)
+    return {"fd": fd}
+
+
+def _legacy_next_to_anon_file(world):
+    fd = world.open_driver(DriverSpec("legacy", name="oldcam", extra_flags=VmFlags.VM_HUGEPAGE))
+    s = driver_state(world, fd)
+    s.spec.extra_flags = 0            # the first mapping is plain ...
+    world.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0)
+    s.spec.extra_flags = VmFlags.VM_HUGEPAGE    # ... the second gets VM_HUGEPAGE from .mmap
+    return {"fd": fd}
+
+
+def _file_then_anon(world):
+    fd = world.open_driver(DriverSpec("regular", name="data", with_close=True))
+    world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0)
+    return {"fd": fd}
+
+
+def _anon_then_prepare_fail(world):
+    world.mmap(A, 3 * P, RW, ANON)
+    world.touch(A)
+    fd = world.open_driver(DriverSpec("regular", name="broken", fail={"mmap_prepare": -Errno.EINVAL}))
+    return {"fd": fd, "committed_before": world.vm_committed}
+
+
+def _charge_check(world, ctx, ret):
+    yield from _range_empty(A, 3 * P)(world, ctx, ret)
+    owned = sum(v.pages() for v in world.vmas() if v.vm_flags & VmFlags.VM_ACCOUNT)
+    if world.vm_committed != owned:
+        yield "warn", (f"commit charge: {world.vm_committed} pages are charged but VM_ACCOUNT "
+                       f"VMAs own only {owned}: the old VMA's charge moved to a mapping that "
+                       "never came to be (spec §6j, an open question)")
+
+
+def _fill_to_limit(world):
+    for i in range(5):
+        world.mmap(A + 2 * i * P, P, RW if i % 2 else PROT_READ, ANON)
+    return {}
+
+
+def _stacked_setup(world):
+    lower = DriverSpec("regular", name="lower", hide=True, with_mapped=False)
+    return {"fd": world.open_driver(DriverSpec("stacked", name="overlay", lower=lower))}
+
+
+def _stacked_check(world, ctx, ret):
+    s = driver_state(world, ctx["fd"]).lower.private
+    yield "note", (f"the lower file saw mmap_prepare x{s.prepare_calls} and vm_ops->mapped x"
+                   f"{s.mapped_calls}")
+
+
+SCENARIOS = [
+    Scenario(
+        "anon-new", "A new anonymous mapping",
+        "The simplest mmap(): private anonymous memory with no neighbours. do_mmap picks an "
+        "address top-down, __mmap_region finds nothing to merge with, so __mmap_new_vma "
+        "allocates a VMA, write-locks it before storing it in the tree (no page fault can use "
+        "it until mmap_lock is dropped), and __mmap_complete accounts it. No file means no "
+        "rmap lock and no driver hook.",
+        _nothing, lambda w, c: w.mmap(0, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS)),
+    Scenario(
+        "anon-merge-both", "Filling a hole merges three VMAs into one",
+        "Two private anonymous VMAs leave a one-page hole. Mapping the hole with the same "
+        "flags lets vma_merge_new_range extend the left VMA over the hole and over the right "
+        "one, which is deleted: no new VMA is ever allocated and map_count drops from 2 to 1. "
+        "Anonymous VMAs are pgoff-contiguous because their vm_pgoff is the virtual page number.",
+        _anon_gap, lambda w, c: w.mmap(A + 2 * P, P, RW, ANON)),
+    Scenario(
+        "file-prepare", "A file's mmap_prepare describes the mapping before the VMA exists",
+        "A regular file converted to .mmap_prepare: the hook fills a vm_area_desc (vm_ops, "
+        "private data) while no VMA exists, so nothing can fail after it that it would have to "
+        "undo. __mmap_region adopts its choices before trying to merge, allocates the VMA, "
+        "links it into the file's i_mmap under i_mmap_rwsem, and only then calls "
+        "vm_ops->mapped exactly once for the new VMA.",
+        _open(lambda: DriverSpec("regular", name="notes")), _map_fd(), check=_mapped_calls),
+    Scenario(
+        "file-merge-skips-mapped", "A merged mapping never calls ->mapped",
+        "The same file is already mapped at the previous page with the same flags and vm_ops. "
+        "The new range merges into that VMA, so no VMA is created: no action runs and "
+        "vm_ops->mapped is not called, yet S8 still copies the descriptor's vm_ops and "
+        "private_data onto the merged VMA. A driver must not assume one ->mapped per mmap() "
+        "call (spec §6k).",
+        _file_merge, _map_fd(length=P, addr=A + P, offset=P), check=_mapped_calls),
+    Scenario(
+        "remap-pfn", "Mapping device memory with MMAP_REMAP_PFN",
+        "A device driver asks for its physical pages to be mapped with "
+        "mmap_action_remap_full(). Prepare checks the range and sets VM_IO, VM_PFNMAP, "
+        "VM_DONTEXPAND and VM_DONTDUMP, which make the mapping VM_SPECIAL: it can never merge. "
+        "The PFNs are written into the page tables only at completion, once the VMA exists.",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0")), _map_fd(), check=_mapped_calls),
+    Scenario(
+        "remap-pfn-fail", "The PFN remap fails after the VMA exists",
+        "The same device, but filling the page tables fails with -ENOMEM at completion. The "
+        "VMA is already in the tree and the rmap, so mmap_action_finish must undo it: it "
+        "skips ->mapped, then do_munmap()s the new VMA and returns the error. User space sees "
+        "-ENOMEM and nothing mapped.",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0", fail={"action_complete": -Errno.ENOMEM})),
+        _map_fd(), check=_range_empty(A, 4 * P)),
+    Scenario(
+        "io-remap", "MMAP_IO_REMAP_PFN becomes MMAP_REMAP_PFN in prepare",
+        "An I/O device uses mmap_action_ioremap_full(). Prepare translates the PFN for I/O "
+        "memory, makes the protection decrypted and rewrites the action type to "
+        "MMAP_REMAP_PFN, so completion only ever has to know one remap path.",
+        _open(lambda: DriverSpec("io-remap", name="mmio0")), _map_fd(), check=_mapped_calls),
+    Scenario(
+        "simple-ioremap", "The vm_iomap_memory() equivalent: MMAP_SIMPLE_IO_REMAP",
+        "The driver only states the physical range of its registers. Prepare checks that the "
+        "requested pgoff and length fit inside it, computes the first PFN and turns the action "
+        "into an I/O remap, which in turn becomes MMAP_REMAP_PFN.",
+        _open(lambda: DriverSpec("simple-ioremap", name="regs0", size_pages=8)), _map_fd(),
+        check=_mapped_calls),
+    Scenario(
+        "map-kernel-pages", "Inserting kernel pages: MMAP_MAP_KERNEL_PAGES",
+        "A driver hands over an array of its own pages with "
+        "mmap_action_map_kernel_pages_full(), the vm_insert_pages() equivalent. Prepare sets "
+        "VM_MIXEDMAP (so again VM_SPECIAL, never merged); completion inserts the pages.",
+        _open(lambda: DriverSpec("kernel-pages", name="ring0")), _map_fd(), check=_mapped_calls),
+    Scenario(
+        "mapped-fail-hidden", "->mapped fails while the VMA is hidden from the rmap",
+        "The file sets hide_from_rmap_until_complete, so i_mmap_rwsem stays held from the "
+        "moment the VMA is linked into i_mmap until completion, and its vm_ops->mapped fails "
+        "with -ENOMEM. In v3, finish drops the rmap lock, then call_mapped_hook() drops it a "
+        "second time on the error path: an unlock of a lock not held (spec §6a). In v4 there is "
+        "one release point, maybe_rmap_unlock_action(), after ->mapped and before do_munmap.",
+        _open(lambda: DriverSpec("regular", name="hidden", hide=True,
+                                 fail={"mapped": -Errno.ENOMEM})),
+        _map_fd(), check=_range_empty(A, 4 * P)),
+    Scenario(
+        "action-fail-hidden", "The action fails while the rmap lock is held",
+        "The device hides its VMA from the rmap and its PFN remap fails at completion. In the "
+        "October 2025 baseline, finish calls do_munmap() while the caller still holds "
+        "i_mmap_rwsem; unmapping frees the page tables and unlinks the VMA from the file rmap, "
+        "which takes i_mmap_rwsem again: the task deadlocks on itself (spec §6b). v3 and v4 "
+        "drop the lock before unmapping.",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0", hide=True,
+                                 fail={"action_complete": -Errno.ENOMEM})),
+        _map_fd(), check=_range_empty(A, 4 * P)),
+    Scenario(
+        "success-hook-fail", "success_hook fails after a successful action",
+        "The action succeeds but the driver's success_hook returns -EINVAL. The baseline and "
+        "v3 return the hook's error straight to user space while the VMA stays mapped: mmap() "
+        "reports failure for a mapping that exists (spec §6i). v4 feeds the error into the "
+        "common error path, which unmaps the VMA.",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0", fail={"success_hook": -Errno.EINVAL})),
+        _map_fd(), check=_range_empty(A, 4 * P)),
+    Scenario(
+        "prepare-fail", "mmap_prepare refuses the mapping",
+        "The driver's mmap_prepare returns -EINVAL. No VMA exists yet, so there is nothing to "
+        "undo: __mmap_region jumps to abort_munmap and returns the error. This is the point of "
+        "the design: every check that can fail happens before anything is built.",
+        _open(lambda: DriverSpec("regular", name="picky", fail={"mmap_prepare": -Errno.EINVAL})),
+        _map_fd(), check=_range_empty(A, 4 * P)),
+    Scenario(
+        "compat-stacked", "A stacked file reaches mmap_prepare through the compat layer",
+        "An overlay-like file implements the legacy .mmap and forwards to its lower file with "
+        "vfs_mmap(). The lower file only has mmap_prepare, so compat_vma_mmap() builds a "
+        "descriptor from the VMA the outer mmap is still constructing. That VMA is in neither "
+        "the tree nor any i_mmap, so it is hidden by construction: v4 clears the lower file's "
+        "hide flag so that finish does not release a lock nobody took. (Give the lower file a "
+        "vm_ops->mapped in the Scenario Builder to see v3/v4's __vma_check_mmap_hook() "
+        "mistake the compat call for a legacy driver and refuse it with a WARN.)",
+        _stacked_setup, _map_fd(), check=_stacked_check),
+    Scenario(
+        "nommu-remap", "Without an MMU a remap action cannot complete",
+        "On a kernel without an MMU every file is reached through mmap_file(), so an "
+        "mmap_prepare device goes through the compat path. The nommu prepare warns about the "
+        "remap action but returns 0; the nommu complete warns and fails with -EINVAL, and "
+        "nommu's own error handling frees the region. Under v3 this configuration does not "
+        "even build (spec §6c).",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0")),
+        lambda w, c: w.mmap(0, 4 * P, RW, MAP_SHARED, c["fd"], 0),
+        nommu=True, check=_mapped_calls),
+    Scenario(
+        "legacy-mmap-no-merge", "A legacy .mmap changes flags too late to merge",
+        "A device still on the deprecated .mmap hook is already mapped at the previous pages. "
+        "This time its .mmap adds VM_HUGEPAGE. The merge decision (S6) was taken on the flags "
+        "before the hook ran, and since May 2025 there is no retry merge, so the new VMA stays "
+        "separate: two VMAs where one would do. Converted to mmap_prepare, the driver would "
+        "set the flag in the descriptor before S6 and the merge would be judged on it.",
+        _legacy_next_to_anon_file, _map_fd(length=2 * P, addr=A + 2 * P, offset=2 * P),
+        check=_mapped_calls),
+    Scenario(
+        "fixed-replace", "MAP_FIXED replaces an existing file mapping",
+        "Anonymous memory is mapped with MAP_FIXED over the middle of a file mapping whose "
+        "vm_ops has close. __mmap_setup splits the old VMA at both ends, detaches the middle "
+        "into a side tree, zaps its pages and calls ->close; the new VMA is stored over the "
+        "old slots and __mmap_complete frees the old one.",
+        _file_then_anon, lambda w, c: w.mmap(A + P, 2 * P, RW, ANON)),
+    Scenario(
+        "fixed-prepare-fail-hole", "MAP_FIXED with a failing mmap_prepare leaves a hole",
+        "A private file mapping is placed with MAP_FIXED over an existing anonymous VMA, and "
+        "the file's mmap_prepare fails. By then __mmap_setup has already zapped the old pages "
+        "and called ->close, so the old VMA cannot be put back: the range becomes a hole and "
+        "mmap() returns -EINVAL. The old VMA's commit charge was handed to the new mapping, "
+        "which never came to be (spec §6j).",
+        _anon_then_prepare_fail, _map_fd(length=3 * P, flags=MAP_PRIVATE | MAP_FIXED),
+        check=_charge_check),
+    Scenario(
+        "map-count-limit", "vm.max_map_count stops a new mapping",
+        "With vm.max_map_count set to 4, five separate VMAs already exist (do_mmap allows a "
+        "new mapping while map_count is not above the limit, so the fifth got in). The next "
+        "mmap() is refused with -ENOMEM before anything is looked up.",
+        _fill_to_limit, lambda w, c: w.mmap(A + 20 * P, P, RW, ANON),
+        world_settings=(("max_map_count", 4),)),
+]
+
+_BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+def names() -> list:
+    return [s.name for s in SCENARIOS]
+
+
+def get(name: str) -> Scenario:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise InputError(f"unknown scenario {name!r}; choose one of: " + ", ".join(names())) from None

@@ -1,0 +1,82 @@
+"""Trace events and the immutable Trace they form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .snapshot import Snapshot
+
+EVENT_KINDS = ("call", "return", "lock", "unlock", "hook", "vma", "error", "warn", "note",
+               "violation")
+VIOLATION_KINDS = ("recursive-lock", "deadlock", "unlock-not-held", "held-on-return", "assert")
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    fn: str
+    depth: int
+    msg: str
+    data: MappingProxyType
+    snapshot: Snapshot
+
+    @property
+    def locks_held(self) -> tuple:
+        return self.snapshot.locks_held
+
+    @property
+    def step(self):
+        """The spec §2.3 step label (S0..S11, E1, E2) this event announces, if any."""
+        return self.data.get("step")
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    lock: str
+    seq: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Result:
+    ret: int | None          # what the call returned (None if it never returned)
+    errno: str | None        # "ENOMEM" etc. when ret is a negative errno
+    outcome: str             # "ok", "error", "deadlock" or "build-error"
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A recorded run: read by pictures, widgets, exports and tests; never changed."""
+
+    scenario: str
+    title: str
+    description: str
+    kernel: str
+    config: MappingProxyType
+    result: Result
+    events: tuple
+    violations: tuple
+    initial: Snapshot
+    final: Snapshot
+    files: tuple = ()            # file labels that appear in the trace
+
+    def __len__(self):
+        return len(self.events)
+
+    def __getitem__(self, i) -> Event:
+        return self.events[i]
+
+    def snapshot_at(self, i) -> Snapshot:
+        return self.events[i].snapshot if self.events else self.initial
+
+    def to_json(self) -> str:
+        from .jsonio import trace_to_json
+        return trace_to_json(self)
+
+    @staticmethod
+    def from_json(text: str) -> "Trace":
+        from .jsonio import trace_from_json
+        return trace_from_json(text)
