@@ -9,7 +9,7 @@ from __future__ import annotations
 from .locking import RwSem
 from .uapi import PAGE_SHIFT, TASK_SIZE
 from .vma_tree import VmaTree
-from .vm_flags import VM_SPECIAL, VmFlags
+from .vm_flags import VM_SPECIAL
 
 FMODE_READ = 0x1
 FMODE_WRITE = 0x2
@@ -164,7 +164,7 @@ class vm_area_struct:
 
     def __repr__(self):
         return (f"<vma#{self.id} [{self.vm_start:#x},{self.vm_end:#x}) pg={self.vm_pgoff:#x} "
-                f"{VmFlags(self.vm_flags & 0xF).name or '-'}>")
+                f"flags={self.vm_flags:#x}>")
 
 
 def vma_pages(vma) -> int:

@@ -1,10 +1,10 @@
 """VM_* flag bits of a VMA (include/linux/mm.h, x86-64 values) and the sets built from them."""
 
-import enum
+class VmFlags:
+    """vm_flags_t bits as plain ints (an enum would make every flag test slow).
 
-
-class VmFlags(enum.IntFlag):
-    """vm_flags_t bits; one word is enough for everything the model handles."""
+    One word is enough for everything the model handles.
+    """
 
     VM_NONE = 0
     VM_READ = 0x00000001
@@ -35,7 +35,9 @@ class VmFlags(enum.IntFlag):
     VM_MERGEABLE = 0x80000000
 
 
-globals().update(VmFlags.__members__)
+FLAG_BITS = tuple((name, value) for name, value in vars(VmFlags).items()
+                  if name.startswith("VM_") and value)
+_BY_NAME = dict(FLAG_BITS)
 
 VM_ACCESS_FLAGS = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC
 VM_SPECIAL = VmFlags.VM_IO | VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP
@@ -60,12 +62,12 @@ SMAPS_MNEMONICS = {
 
 def flag_names(flags: int) -> list[str]:
     """The VM_* names set in flags, lowest bit first."""
-    return [f.name for f in VmFlags if f.value and flags & f.value]
+    return [name for name, value in FLAG_BITS if flags & value]
 
 
 def flags_from_names(names) -> int:
     """Inverse of flag_names; raises KeyError naming an unknown flag."""
     value = 0
     for name in names:
-        value |= VmFlags[name].value
+        value |= _BY_NAME[name]
     return value

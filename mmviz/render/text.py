@@ -6,6 +6,9 @@ from __future__ import annotations
 import textwrap
 
 PAGE = 4096
+# Flags every ordinary VMA has; the legend lists only the others.
+_ORDINARY = {"VM_READ", "VM_WRITE", "VM_EXEC", "VM_SHARED", "VM_MAYREAD", "VM_MAYWRITE",
+             "VM_MAYEXEC", "VM_MAYSHARE", "VM_SOFTDIRTY"}
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -18,8 +21,8 @@ def _fmt_locks(locks) -> str:
 def ascii_strip(vmas, max_gap_pages: int = 4, legend: bool = True) -> str:
     """One character per page: a letter per VMA, '.' for a hole, '~' for a long hole.
 
-    Detached (in-flight) VMAs are drawn in lower case... of their letter's neighbour set; a
-    legend line per VMA gives range, perms, pgoff, file and notable flags.
+    A legend line per VMA gives range, perms, pgoff, file, the flags beyond the ordinary
+    access bits, and its state (write-locked, detached, hidden from the rmap).
     """
     vmas = sorted(vmas, key=lambda v: v.start)
     if not vmas:
@@ -34,7 +37,7 @@ def ascii_strip(vmas, max_gap_pages: int = 4, legend: bool = True) -> str:
             strip.append("." * gap if gap <= max_gap_pages else "..~..")
         strip.append(letter * max(1, min(v.pages, 64)) + ("»" if v.pages > 64 else ""))
         prev_end = v.end
-        notes = []
+        notes = [f for f in v.flags if f not in _ORDINARY]
         if v.special:
             notes.append("VM_SPECIAL")
         if v.write_locked:

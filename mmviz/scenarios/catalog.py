@@ -65,12 +65,9 @@ def _file_merge(world):
     return {"fd": fd}
 
 
-def _legacy_next_to_anon_file(world):
+def _legacy_mapped_once(world):
     fd = world.open_driver(DriverSpec("legacy", name="oldcam", extra_flags=VmFlags.VM_HUGEPAGE))
-    s = driver_state(world, fd)
-    s.spec.extra_flags = 0            # the first mapping is plain ...
     world.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0)
-    s.spec.extra_flags = VmFlags.VM_HUGEPAGE    # ... the second gets VM_HUGEPAGE from .mmap
     return {"fd": fd}
 
 
@@ -236,12 +233,14 @@ SCENARIOS = [
         nommu=True, check=_mapped_calls),
     Scenario(
         "legacy-mmap-no-merge", "A legacy .mmap changes flags too late to merge",
-        "A device still on the deprecated .mmap hook is already mapped at the previous pages. "
-        "This time its .mmap adds VM_HUGEPAGE. The merge decision (S6) was taken on the flags "
-        "before the hook ran, and since May 2025 there is no retry merge, so the new VMA stays "
-        "separate: two VMAs where one would do. Converted to mmap_prepare, the driver would "
-        "set the flag in the descriptor before S6 and the merge would be judged on it.",
-        _legacy_next_to_anon_file, _map_fd(length=2 * P, addr=A + 2 * P, offset=2 * P),
+        "A device still on the deprecated .mmap hook is already mapped at the previous pages, "
+        "and its .mmap always adds VM_HUGEPAGE. The merge decision (S6) is taken on the flags "
+        "before the hook runs: without VM_HUGEPAGE the new range does not match its neighbour, "
+        "so a new VMA is allocated and only then does .mmap add the flag. The two VMAs end up "
+        "identical, but since May 2025 there is no retry merge: two VMAs where one would do. "
+        "Converted to mmap_prepare, the driver sets the flag in the descriptor before S6 and "
+        "the merge is judged on it.",
+        _legacy_mapped_once, _map_fd(length=2 * P, addr=A + 2 * P, offset=2 * P),
         check=_mapped_calls),
     Scenario(
         "fixed-replace", "MAP_FIXED replaces an existing file mapping",

@@ -7,6 +7,7 @@ modelled call stack with the model source line of every frame — into frozen sn
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from types import MappingProxyType
@@ -70,11 +71,16 @@ def _frames(world, frame) -> tuple:
         if entry is None:
             out.append(Frame(name))
         else:
-            rel = os.path.relpath(entry[1], os.path.dirname(_PKG_ROOT))
-            out.append(Frame(name, rel, entry[2], _kernel_source(entry[1], name)))
+            out.append(Frame(name, _relative(entry[1]), entry[2], _kernel_source(entry[1], name)))
     return tuple(reversed(out))
 
 
+@functools.lru_cache(maxsize=None)
+def _relative(path):
+    return os.path.relpath(path, os.path.dirname(_PKG_ROOT))
+
+
+@functools.lru_cache(maxsize=None)
 def _kernel_source(path, name):
     mod = sys.modules.get("mmviz.model." + os.path.splitext(os.path.basename(path))[0])
     fn = getattr(mod, name, None) if mod is not None else None
