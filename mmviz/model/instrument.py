@@ -40,6 +40,8 @@ def kernel_function(source: str, faithfulness: str = "faithful", quiet: bool = F
     def decorate(fn):
         fn.__kernel_source__ = source
         fn.__faithfulness__ = faithfulness
+        fn.__doc__ = ((fn.__doc__ or "").rstrip() + f"\n\nMirrors {fn.__name__}() in {source} "
+                      f"({faithfulness}).").lstrip()
 
         @functools.wraps(fn)
         def _kernel_call(*args, **kwargs):

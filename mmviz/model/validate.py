@@ -46,3 +46,5 @@ def validate_mm(world, in_flight: bool = False) -> None:
     if not world.hung:
         for lock in world.held_locks:
             raise ModelBug(f"{lock.name} is still held between system calls")
+        if mm.vma_write_locked or mm.mm_lock_seq % 2:
+            raise ModelBug("a per-VMA write lock outlived mmap_lock")

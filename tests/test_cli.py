@@ -1,0 +1,58 @@
+"""The mmviz command: listing, tracing, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mmviz.scenarios import names
+
+MMVIZ = [sys.executable, "-m", "mmviz.cli.main"]
+
+
+def run(*args):
+    return subprocess.run(MMVIZ + list(args), capture_output=True, text=True, timeout=120)
+
+
+def test_scenarios_lists_every_name_with_a_title():
+    out = run("scenarios")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == names()
+    assert all(len(line.split(None, 1)) == 2 for line in lines)
+
+
+def test_trace_text_shows_steps_locks_violations_and_layout():
+    out = run("trace", "mapped-fail-hidden", "--kernel", "v3")
+    assert out.returncode == 0
+    text = out.stdout
+    assert "  S3 " in text and "[mmap_lock" in text
+    assert "[unlock-not-held]" in text
+    assert "After (map_count=0):" in text and "(no VMAs)" in text
+
+
+def test_done_when_json():
+    v3 = json.loads(run("trace", "mapped-fail-hidden", "--kernel", "v3", "--format", "json").stdout)
+    v4 = json.loads(run("trace", "mapped-fail-hidden", "--kernel", "v4", "--format", "json").stdout)
+    assert [v["kind"] for v in v3["violations"]] == ["unlock-not-held"]
+    assert "i_mmap" in v3["violations"][0]["lock"]
+    assert v4["violations"] == []
+    assert v4["result"]["ret"] == -12 and v4["result"]["errno"] == "ENOMEM"
+    assert not [v for v in v4["final"]["vmas"] if v["start"] < 0x10004000 and v["end"] > 0x10000000]
+    base = run("trace", "action-fail-hidden", "--kernel", "baseline")
+    assert "[deadlock]" in base.stdout and "never returns" in base.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("trace", "no-such"), "anon-new"),
+    (("trace", "anon-new", "--kernel", "v9"), "baseline"),
+    (("trace", "anon-new", "--format", "xml"), "json"),
+    (("frobnicate",), "scenarios"),
+])
+def test_bad_names_and_options_one_line_exit_2(args, needle):
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    err = out.stderr.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "Traceback" not in out.stderr
