@@ -8,14 +8,17 @@ VM_STACK = VmFlags.VM_GROWSDOWN   # x86-64 stacks grow down
 
 
 def is_exec_mapping(flags):
+    """An executable, non-writable, non-stack mapping. (mm/internal.h)"""
     return (flags & (VmFlags.VM_EXEC | VmFlags.VM_WRITE | VM_STACK)) == VmFlags.VM_EXEC
 
 
 def is_stack_mapping(flags):
+    """A stack (grows-down) mapping. (mm/internal.h)"""
     return (flags & VM_STACK) == VM_STACK
 
 
 def is_data_mapping(flags):
+    """A private writable, non-stack mapping. (mm/internal.h)"""
     return (flags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED | VM_STACK)) == VmFlags.VM_WRITE
 
 
@@ -39,10 +42,12 @@ def security_vm_enough_memory_mm(mm, pages) -> int:
 
 
 def vm_unacct_memory(world, pages):
+    """Give pages back to the commit charge. (mm/util.c)"""
     world.vm_committed -= pages
 
 
 def vm_stat_account(mm, flags, npages):
+    """Count pages into total_vm and the exec/stack/data counters. (mm/mmap.c)"""
     mm.total_vm += npages
     if is_exec_mapping(flags):
         mm.exec_vm += npages

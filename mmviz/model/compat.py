@@ -10,7 +10,7 @@ from .errno import Errno
 from .file_ops import fput, get_file
 from .instrument import call_hook, kernel_function
 from .mm_types import vm_area_desc
-from .mmap_action import mmap_action_complete, mmap_action_prepare
+from .mmap_action import invoke_mapped, mmap_action_complete, mmap_action_prepare
 
 
 @kernel_function("mm/util.c")
@@ -54,15 +54,7 @@ def __compat_vma_mmap(desc, vma) -> int:
 @kernel_function("mm/util.c")
 def __compat_vma_mapped(vma) -> int:
     """v3 only: the compat path called ->mapped separately, after complete."""
-    ops = vma.vm_ops
-    if ops is None or ops.mapped is None:
-        return 0
-    ref = [vma.vm_private_data]
-    err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
-                    vma.vm_pgoff, vma.vm_file, ref)
-    if not err:
-        vma.vm_private_data = ref[0]
-    return err
+    return invoke_mapped(vma)
 
 
 @kernel_function("mm/util.c")

@@ -15,10 +15,12 @@ PMD_SIZE = 2 << 20
 
 
 def calc_vm_prot_bits(prot) -> int:
+    """PROT_* to VM_* (the bits share values; pkeys are not modelled). (include/linux/mman.h)"""
     return prot & (PROT_READ | PROT_WRITE | PROT_EXEC)   # VM_READ/WRITE/EXEC share the values
 
 
 def calc_vm_flag_bits(file, flags) -> int:
+    """MAP_* flags that become VM_* flags (MAP_STACK -> VM_NOHUGEPAGE). (include/linux/mman.h)"""
     bits = 0
     if flags & MAP_STACK:
         bits |= VmFlags.VM_NOHUGEPAGE
@@ -55,6 +57,10 @@ def _arch_get_unmapped_area_topdown(mm, addr, length):
 
 
 def unmapped_area_topdown(mm, length, align):
+    """The highest free gap below mmap_base that fits `length` at `align`; a linear walk down the gaps, where the kernel uses the maple tree's gap tracking.
+
+    Mirrors mm/vma.c.
+    """
     low = max(mm.world.config.mmap_min_addr, PAGE_SIZE)
     for gap_start, gap_end in mm.mm_mt.gaps(low, mm.mmap_base):
         start = (gap_end - length) & ~(align - 1)
@@ -136,6 +142,7 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
 
 
 def file_mmap_ok(ino, pgoff, length) -> bool:
+    """Does [pgoff, pgoff + len) stay below the file's maximum size? (mm/mmap.c)"""
     maxsize = (1 << 63) - 1     # MAX_LFS_FILESIZE
     if length > maxsize:
         return False

@@ -16,6 +16,7 @@ def anon_vma_compatible(a, b) -> bool:
 
 
 def reusable_anon_vma(old, a, b):
+    """old's anon_vma, if a and b could share it and old is not a fork child. (mm/vma.c)"""
     if anon_vma_compatible(a, b) and old.anon_vma is not None and len(old.anon_vma_chain) == 1:
         return old.anon_vma
     return None

@@ -9,17 +9,20 @@ _SHARED_MAYWRITE = VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE
 
 
 def get_file(f):
+    """Take a reference on f. (include/linux/fs.h)"""
     f.f_count += 1
     return f
 
 
 def fput(f):
+    """Drop a reference on f. (fs/file_table.c)"""
     if f.f_count <= 0:
         raise ModelBug(f"fput on {f.label} with no reference left")
     f.f_count -= 1
 
 
 def is_shared_maywrite(flags) -> bool:
+    """VM_SHARED and VM_MAYWRITE both set. (include/linux/mm.h)"""
     return (flags & _SHARED_MAYWRITE) == _SHARED_MAYWRITE
 
 
@@ -32,6 +35,7 @@ def mapping_map_writable(mapping) -> int:
 
 
 def mapping_unmap_writable(mapping):
+    """Drop a writable-mapping count. (include/linux/fs.h)"""
     mapping.i_mmap_writable -= 1
 
 

@@ -35,6 +35,10 @@ def _violation(world, kind, lock, message):
 
 
 def down_write(world, sem: RwSem, fn: str):
+    """Take sem for write; a second acquisition by this task is a self-deadlock.
+
+    Mirrors kernel/locking/rwsem.c.
+    """
     if sem.writer or sem.readers:
         held = "write" if sem.writer else "read"
         _violation(world, "deadlock", sem,
@@ -47,6 +51,10 @@ def down_write(world, sem: RwSem, fn: str):
 
 
 def up_write(world, sem: RwSem, fn: str):
+    """Release a write hold; releasing a lock not held is reported, then ignored.
+
+    Mirrors kernel/locking/rwsem.c.
+    """
     if not sem.writer:
         _violation(world, "unlock-not-held", sem,
                    f"bad unlock balance detected: {fn}() releases {sem.name}, which this task "
@@ -58,6 +66,7 @@ def up_write(world, sem: RwSem, fn: str):
 
 
 def down_read(world, sem: RwSem, fn: str):
+    """Take sem for read; deadlocks if this task holds it for write. (kernel/locking/rwsem.c)"""
     if sem.writer:
         _violation(world, "deadlock", sem,
                    f"possible recursive locking detected: {fn}() tries to take {sem.name} for "
@@ -69,6 +78,7 @@ def down_read(world, sem: RwSem, fn: str):
 
 
 def up_read(world, sem: RwSem, fn: str):
+    """Release a read hold; reported if not held. (kernel/locking/rwsem.c)"""
     if not sem.readers:
         _violation(world, "unlock-not-held", sem,
                    f"bad unlock balance detected: {fn}() releases {sem.name} for read, "
@@ -108,6 +118,7 @@ def mmap_read_unlock(mm):
 
 
 def mmap_assert_write_locked(mm, fn: str):
+    """Report an 'assert' violation unless mmap_lock is write-held. (include/linux/mmap_lock.h)"""
     if not mm.mmap_lock.writer:
         mm.world.report_violation("assert", mm.mmap_lock.name,
                                   f"{fn}(): mmap_assert_write_locked failed: mmap_lock is not "
@@ -119,6 +130,10 @@ def vma_lock_name(vma) -> str:
 
 
 def vma_is_write_locked(vma) -> bool:
+    """vm_lock_seq equals the odd mm_lock_seq of the current write section (spec §2.11).
+
+    Mirrors include/linux/mmap_lock.h.
+    """
     mm = vma.vm_mm
     return vma.vm_lock_seq == mm.mm_lock_seq and mm.mm_lock_seq % 2 == 1
 
@@ -138,8 +153,10 @@ def vma_start_write(vma):
 
 
 def i_mmap_lock_write(mapping, fn="i_mmap_lock_write"):
+    """Take a file's rmap lock for write. (include/linux/fs.h)"""
     down_write(mapping.host.world, mapping.i_mmap_rwsem, fn)
 
 
 def i_mmap_unlock_write(mapping, fn="i_mmap_unlock_write"):
+    """Release a file's rmap lock. (include/linux/fs.h)"""
     up_write(mapping.host.world, mapping.i_mmap_rwsem, fn)

@@ -168,10 +168,12 @@ class vm_area_struct:
 
 
 def vma_pages(vma) -> int:
+    """The VMA's length in pages. (include/linux/mm.h)"""
     return (vma.vm_end - vma.vm_start) >> PAGE_SHIFT
 
 
 def vma_is_anonymous(vma) -> bool:
+    """No vm_ops and no file: private anonymous memory. (include/linux/mm.h)"""
     return vma.vm_ops is None and vma.vm_file is None
 
 
@@ -181,6 +183,7 @@ def vma_is_fork_child(vma) -> bool:
 
 
 def vma_is_special(vma) -> bool:
+    """Any VM_SPECIAL bit set: never merged. (include/linux/mm.h)"""
     return bool(vma.vm_flags & VM_SPECIAL)
 
 
@@ -234,22 +237,27 @@ class vm_area_desc:
 
 
 def vma_desc_size(desc) -> int:
+    """The descriptor's length in bytes. (include/linux/mm.h)"""
     return desc.end - desc.start
 
 
 def vma_desc_pages(desc) -> int:
+    """The descriptor's length in pages. (include/linux/mm.h)"""
     return vma_desc_size(desc) >> PAGE_SHIFT
 
 
 def vma_desc_test_any(desc, bits) -> bool:
+    """Is any of `bits` set in the descriptor's flags? (include/linux/mm.h)"""
     return bool(desc.vm_flags & bits)
 
 
 def vma_desc_set_flags(desc, bits) -> None:
+    """Set `bits` in the descriptor's flags. (include/linux/mm.h)"""
     desc.vm_flags |= bits
 
 
 def vma_desc_clear_flags(desc, bits) -> None:
+    """Clear `bits` in the descriptor's flags. (include/linux/mm.h)"""
     desc.vm_flags &= ~bits
 
 

@@ -21,37 +21,56 @@ from .vma_munmap import do_munmap
 # --- setters a driver's mmap_prepare calls (include/linux/mm.h) ---------------------------
 
 def mmap_action_remap(desc, start, start_pfn, size):
+    """Ask for PFNs [start_pfn...) mapped at [start, start+size); copies desc.page_prot now.
+
+    Mirrors include/linux/mm.h.
+    """
     a = desc.action
     a.type = "MMAP_REMAP_PFN"
     a.remap = {"start": start, "start_pfn": start_pfn, "size": size, "pgprot": desc.page_prot}
 
 
 def mmap_action_remap_full(desc, start_pfn):
+    """mmap_action_remap over the whole mapping. (include/linux/mm.h)"""
     mmap_action_remap(desc, desc.start, start_pfn, desc.end - desc.start)
 
 
 def mmap_action_ioremap(desc, start, start_pfn, size):
+    """Like mmap_action_remap, for I/O memory (rewritten to a remap in prepare).
+
+    Mirrors include/linux/mm.h.
+    """
     mmap_action_remap(desc, start, start_pfn, size)
     desc.action.type = "MMAP_IO_REMAP_PFN"
 
 
 def mmap_action_ioremap_full(desc, start_pfn):
+    """mmap_action_ioremap over the whole mapping. (include/linux/mm.h)"""
     mmap_action_ioremap(desc, desc.start, start_pfn, desc.end - desc.start)
 
 
 def mmap_action_simple_ioremap(desc, start_phys_addr, size):
+    """Map a device's physical range; prepare computes the PFN (the vm_iomap_memory() equivalent).
+
+    Mirrors include/linux/mm.h.
+    """
     a = desc.action
     a.type = "MMAP_SIMPLE_IO_REMAP"
     a.simple_ioremap = {"start_phys_addr": start_phys_addr, "size": size}
 
 
 def mmap_action_map_kernel_pages(desc, start, pages, nr_pages):
+    """Insert nr_pages kernel pages at start (the vm_insert_pages() equivalent); records desc.pgoff.
+
+    Mirrors include/linux/mm.h.
+    """
     a = desc.action
     a.type = "MMAP_MAP_KERNEL_PAGES"
     a.map_kernel = {"start": start, "pages": list(pages), "nr_pages": nr_pages, "pgoff": desc.pgoff}
 
 
 def mmap_action_map_kernel_pages_full(desc, pages):
+    """mmap_action_map_kernel_pages over the whole mapping. (include/linux/mm.h)"""
     mmap_action_map_kernel_pages(desc, desc.start, pages, vma_desc_pages(desc))
 
 
@@ -195,6 +214,14 @@ def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
 @kernel_function("mm/util.c")
 def call_vma_mapped(vma) -> int:
     """v4: call vm_ops->mapped once for a new mmap_prepare VMA; it may replace private_data."""
+    return invoke_mapped(vma)
+
+
+def invoke_mapped(vma) -> int:
+    """Call vm_ops->mapped if set, letting it replace vm_private_data on success.
+
+    Shared by v4's call_vma_mapped(), v3's call_mapped_hook() and __compat_vma_mapped().
+    """
     ops = vma.vm_ops
     if ops is None or ops.mapped is None:
         return 0
@@ -246,6 +273,10 @@ def mmap_action_finish(vma, action, err, rmap_lock_held=False) -> int:
 
 
 def _finish_v4(vma, action, err):
+    """v4 mmap_action_finish: ->mapped, success_hook, one rmap unlock, do_munmap, error_hook (spec §3.3).
+
+    Mirrors mm/util.c.
+    """
     if not err:
         err = call_vma_mapped(vma)
     if not err and action.success_hook is not None:
@@ -258,6 +289,10 @@ def _finish_v4(vma, action, err):
 
 
 def _finish_v3(vma, action, err, rmap_lock_held):
+    """v3 mmap_action_finish: unlock first; success_hook's result returned as is (spec §3.5).
+
+    Mirrors mm/util.c.
+    """
     if rmap_lock_held:
         vma.hidden = False
         i_mmap_unlock_write(vma.vm_file.f_mapping, "mmap_action_finish")
@@ -271,6 +306,10 @@ def _finish_v3(vma, action, err, rmap_lock_held):
 
 
 def _finish_baseline(vma, action, err):
+    """Baseline mmap_action_finish: do_munmap with the caller's rmap lock still held (spec §6b).
+
+    Mirrors mm/util.c.
+    """
     if err:
         # The caller (call_action_complete) still holds i_mmap_rwsem if the hide flag is set.
         _unmap_new_vma(vma, "mmap_action_finish")
@@ -283,17 +322,9 @@ def _finish_baseline(vma, action, err):
 @kernel_function("mm/vma.c")
 def call_mapped_hook(map, vma) -> int:
     """v3's call_mapped_hook(): ->mapped after the action, and a second unlock on failure."""
-    ops = vma.vm_ops
-    if ops is None or ops.mapped is None:
-        return 0
-    ref = [vma.vm_private_data]
-    err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
-                    vma.vm_pgoff, vma.vm_file, ref)
+    err = invoke_mapped(vma)
     if err:
         if map.hold_file_rmap_lock:
             i_mmap_unlock_write(vma.vm_file.f_mapping, "call_mapped_hook")
         _unmap_new_vma(vma, "unmap_vma_locked")
-        return err
-    if ref[0] is not vma.vm_private_data:
-        vma.vm_private_data = ref[0]
-    return 0
+    return err

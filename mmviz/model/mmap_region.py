@@ -61,11 +61,16 @@ def _step(world, step, msg):
 
 
 def can_set_ksm_flags_early(map) -> bool:
+    """Can KSM flags be set before the merge? Yes unless a legacy non-shmem .mmap could change the flags afterwards.
+
+    Mirrors mm/vma.c.
+    """
     f = map.file
     return f is None or f.f_op.mmap_prepare is not None or f.f_op.is_shmem
 
 
 def update_ksm_flags(map):
+    """Add VM_MERGEABLE when the process opted in to KSM for everything. (mm/vma.c)"""
     if map.mm.world.config.ksm_merge_any and not map.vm_flags & VM_SPECIAL:
         map.vm_flags |= VmFlags.VM_MERGEABLE
 
@@ -103,6 +108,7 @@ def __mmap_setup(map, desc) -> int:
 
 
 def set_desc_from_map(desc, map):
+    """Fill the descriptor mmap_prepare sees from the mmap_state. (mm/vma.c)"""
     desc.start = map.addr
     desc.end = map.end
     desc.pgoff = map.pgoff
@@ -231,6 +237,7 @@ def set_vma_user_defined_fields(vma, map):
 
 
 def vma_supports_mlock(vma) -> bool:
+    """VM_SPECIAL and hugetlb VMAs cannot be mlocked. (mm/internal.h)"""
     return not vma.vm_flags & (VM_SPECIAL | VmFlags.VM_HUGETLB)
 
 

@@ -14,12 +14,17 @@ _NAME_COLUMN = 73
 
 
 def vma_perms(vma) -> str:
+    """The rwxp/rwxs column of /proc/PID/maps. (fs/proc/task_mmu.c)"""
     f = vma.vm_flags
     return ("r" if f & VmFlags.VM_READ else "-") + ("w" if f & VmFlags.VM_WRITE else "-") + \
         ("x" if f & VmFlags.VM_EXEC else "-") + ("s" if f & VmFlags.VM_MAYSHARE else "p")
 
 
 def vma_name(vma) -> str:
+    """The name column: the file path, ' (deleted)' for unlinked shmem, or the anon name.
+
+    Mirrors fs/proc/task_mmu.c.
+    """
     f = vma.vm_file
     if f is not None:
         return f.f_inode.name + (" (deleted)" if f.f_inode.kind in ("memfd", "shmem-zero") else "")
@@ -27,6 +32,7 @@ def vma_name(vma) -> str:
 
 
 def format_maps_line(start, end, perms, offset, dev, inode, name) -> str:
+    """One maps line; the name starts at column 73 as seq_pad() leaves it. (fs/proc/task_mmu.c)"""
     line = f"{start:08x}-{end:08x} {perms} {offset:08x} {dev[0]:02x}:{dev[1]:02x} {inode} "
     if name:
         line = line.ljust(_NAME_COLUMN) + name
@@ -34,6 +40,10 @@ def format_maps_line(start, end, perms, offset, dev, inode, name) -> str:
 
 
 def show_map_vma(vma) -> str:
+    """The maps line of one VMA; anonymous VMAs show offset 0 whatever their vm_pgoff.
+
+    Mirrors fs/proc/task_mmu.c.
+    """
     f = vma.vm_file
     if f is not None:
         ino = f.f_inode
@@ -43,6 +53,7 @@ def show_map_vma(vma) -> str:
 
 
 def proc_maps_lines(mm, start=0, end=None) -> list:
+    """Every VMA overlapping [start, end) as maps lines. (fs/proc/task_mmu.c)"""
     end = mm.task_size if end is None else end
     return [show_map_vma(v) for v in mm.mm_mt.range(start, end)]
 
@@ -65,4 +76,5 @@ def parse_maps_line(line: str) -> dict:
 
 
 def parse_maps(text: str) -> list:
+    """Parse a whole maps text (the inverse of show_map_vma). (fs/proc/task_mmu.c)"""
     return [parse_maps_line(line) for line in text.splitlines() if line.strip()]

@@ -133,15 +133,21 @@ def can_vma_merge_after(vmg) -> bool:
 
 
 def are_anon_vmas_compatible(vma1, vma2) -> bool:
+    """Either side has no anon_vma, or both share one. (mm/vma.c)"""
     a1, a2 = vma1.anon_vma, vma2.anon_vma
     return a1 is None or a2 is None or a1 is a2
 
 
 def can_vma_merge_left(vmg) -> bool:
+    """prev ends where the range starts and can absorb it. (mm/vma.c)"""
     return vmg.prev is not None and vmg.prev.vm_end == vmg.start and can_vma_merge_after(vmg)
 
 
 def can_vma_merge_right(vmg, can_merge_left: bool) -> bool:
+    """next starts where the range ends and can absorb it; with a left merge too, prev and next anon_vmas must agree.
+
+    Mirrors mm/vma.c.
+    """
     nxt = vmg.next
     if nxt is None or vmg.end != nxt.vm_start or not can_vma_merge_before(vmg):
         return False
@@ -171,6 +177,7 @@ def dup_anon_vma(dst, src):
 
 
 def unlink_anon_vmas(vma):
+    """Drop the VMA's anon_vma chain (the harness's dummy anon_vma records it). (mm/rmap.c)"""
     if vma.anon_vma is not None:
         vma.anon_vma.was_unlinked = True
     vma.anon_vma = None
@@ -186,6 +193,7 @@ def _vma_iter_prealloc(world, fn) -> int:
 
 
 def vma_set_range(vma, start, end, pgoff):
+    """Set a VMA's start, end and pgoff together. (mm/vma.h)"""
     vma.vm_start = start
     vma.vm_end = end
     vma.vm_pgoff = pgoff

@@ -28,6 +28,7 @@ class vma_munmap_struct:
 
 
 def init_vma_munmap(vmi, vma, start, end, unlock=False):
+    """A vms describing the unmap of [start, end), starting at vma. (mm/vma.h)"""
     vms = vma_munmap_struct()
     vms.mm = vmi.mm
     vms.vmi = vmi
@@ -45,6 +46,7 @@ def init_vma_munmap(vmi, vma, start, end, unlock=False):
 
 
 def vma_mark_detached(vma):
+    """Mark the VMA detached; WARN if it already was (the §6e symptom). (include/linux/mm.h)"""
     if vma.vm_refcnt == 0:
         vma.world.emit("warn", "vma_mark_detached", f"WARNING: {vma.label} is already detached "
                        "(vma_assert_attached fails): something is unmapping a VMA that is not "
@@ -53,6 +55,7 @@ def vma_mark_detached(vma):
 
 
 def reattach_vmas(vms):
+    """Put gathered VMAs back: the old mapping is restored intact. (mm/vma.c)"""
     for vma in vms.detached:
         vma.vm_refcnt = 1
     vms.world.emit("vma", "reattach_vmas", "the gathered VMAs are reattached: the old mapping "

@@ -17,6 +17,7 @@ def vm_area_alloc(mm, fn="vm_area_alloc"):
 
 
 def vm_area_dup(vma):
+    """Copy a VMA's fields into a freshly allocated one (for a split). (mm/vma_init.c)"""
     new = vm_area_alloc(vma.vm_mm, "vm_area_dup")
     if new is None:
         return None
