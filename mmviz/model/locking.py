@@ -72,6 +72,11 @@ def down_read(world, sem: RwSem, fn: str):
                    f"possible recursive locking detected: {fn}() tries to take {sem.name} for "
                    "read while this task holds it for write; the task sleeps forever")
         raise TaskHung(f"self-deadlock in {fn}(): {sem.name} is write-held by this task")
+    if sem.readers:
+        # Not a deadlock by itself, but one as soon as a writer queues between the two.
+        _violation(world, "recursive-lock", sem,
+                   f"possible recursive locking detected: {fn}() takes {sem.name} for read "
+                   "again; a writer waiting in between would deadlock this task")
     sem.readers += 1
     world.held_locks.append(sem)
     world.emit("lock", fn, f"{fn} takes {sem.name} for read", lock=sem.name, mode="read")
