@@ -101,6 +101,13 @@ def _cint(name, value):
     return value & 0xFFFFFFFF
 
 
+def _fd(value):
+    """An fd argument: any int is a valid question for the kernel (a bad one is -EBADF)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"fd must be an integer, not {type(value).__name__}")
+    return value
+
+
 class World:
     """A modelled machine with one process address space (`mm`) and its open files."""
 
@@ -220,8 +227,7 @@ class World:
         length = _ulong("length", length)
         prot = _cint("prot", prot)
         flags = _cint("flags", flags)
-        if isinstance(fd, bool) or not isinstance(fd, int):
-            raise InputError(f"fd must be an integer, not {type(fd).__name__}")
+        fd = _fd(fd)
         offset = _ulong("offset", offset)
         for bit, name in UNMODELLED_MAP_FLAGS.items():
             if flags & bit:
@@ -278,11 +284,11 @@ class World:
         return self.install_fd(self.new_file(ino, self.shmem_fops))
 
     def ftruncate(self, fd, size) -> int:
-        f = self.fget(fd) if isinstance(fd, int) else None
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise InputError(f"size must be an integer, not {type(size).__name__}")
+        f = self.fget(_fd(fd))
         if f is None:
             return -Errno.EBADF
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise InputError("size must be an integer")
         if size < 0:
             return -Errno.EINVAL
         if not f.f_mode & FMODE_WRITE:
@@ -292,7 +298,7 @@ class World:
 
     def dup(self, fd) -> int:
         """dup(2): a new fd for the same open file (mappings through it can merge)."""
-        f = self.fget(fd) if isinstance(fd, int) else None
+        f = self.fget(_fd(fd))
         if f is None:
             return -Errno.EBADF
         f.f_count += 1
@@ -300,7 +306,7 @@ class World:
 
     def reopen(self, fd, flags=O_RDWR) -> int:
         """open("/proc/self/fd/N"): a new open file of the same inode (mappings never merge across)."""
-        f = self.fget(fd) if isinstance(fd, int) else None
+        f = self.fget(_fd(fd))
         if f is None:
             return -Errno.EBADF
         if flags not in (O_RDONLY, O_WRONLY, O_RDWR):
@@ -309,7 +315,7 @@ class World:
         return self.install_fd(self.new_file(f.f_inode, f.f_op, mode))
 
     def close(self, fd) -> int:
-        f = self.fds.pop(fd, None) if isinstance(fd, int) else None
+        f = self.fds.pop(_fd(fd), None)
         if f is None:
             return -Errno.EBADF
         f.f_count -= 1
