@@ -1,0 +1,297 @@
+"""The call graph of a trace: which modelled functions called which, and which driver hooks
+were reached through a function pointer.
+
+The tree is rebuilt from the trace's call / return / hook events. Repeated calls of one
+function under one caller merge into a single node marked "×N", so the picture stays the
+size of the code path, not of the run. Calls through a pointer (`f_op->mmap_prepare`,
+`f_op->mmap`, `vm_ops->mapped`, `vm_ops->close`, `success_hook`, `error_hook`) are a different
+kind of edge: dashed, labelled "via pointer", ending in a hook-coloured node.
+
+`callgraph_dot` writes Graphviz DOT; `callgraph_svg` runs `dot` when it is installed and
+otherwise draws the same tree itself (plainly, and says so), never raising.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+POINTER_CALLS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "vm_ops->close",
+                 "success_hook", "error_hook")
+ROOT_LABEL = "user space"
+NODE_ID = "mmviz-cg-node-{}"
+EDGE_ID = "mmviz-cg-edge-{}"
+
+FILL = "#ffffff"
+HOOK_FILL = "#FBE3B0"        # light orange: driver code (orange = files/drivers in mmviz)
+FAIL_COLOUR = "#B03A00"       # a darker vermillion: readable on the yellow highlight
+CURRENT_FILL = "#F0E442"     # Okabe–Ito yellow, with a thick outline: the current frame
+PATH_FILL = "#FFF9C4"
+
+
+@dataclass
+class CallNode:
+    id: int
+    fn: str
+    parent: int | None
+    pointer: bool
+    depth: int
+    count: int = 0
+    first_seq: int = -1
+    rets: list = field(default_factory=list)
+    children: list = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(isinstance(r, str) and r.startswith("-E") for r in self.rets)
+
+    def label_lines(self) -> tuple:
+        """(name line, error line or None)."""
+        text = self.fn if self.id else ROOT_LABEL
+        if self.count > 1:
+            text += f"  ×{self.count}"
+        bad = [r for r in self.rets if isinstance(r, str) and r.startswith("-E")]
+        return text, ("→ " + ", ".join(dict.fromkeys(bad))) if bad else None
+
+    def label(self) -> str:
+        name, err = self.label_lines()
+        return name + (f"\n{err}" if err else "")
+
+
+@dataclass
+class CallTree:
+    nodes: list                 # CallNode, index = id; node 0 is user space
+    active: list                # per event: the node id of the frame the event happens in
+
+    def path(self, node_id) -> list:
+        """Node ids from the root down to node_id."""
+        out = []
+        while node_id is not None:
+            out.append(node_id)
+            node_id = self.nodes[node_id].parent
+        return out[::-1]
+
+
+def is_pointer_call(fn: str) -> bool:
+    return fn in POINTER_CALLS or "->" in fn or fn.endswith("_hook")
+
+
+def call_tree(trace) -> CallTree:
+    """The merged call tree of `trace` and, for every event, the node it happens in."""
+    nodes = [CallNode(0, "user", None, False, 0, count=1, first_seq=0)]
+    index = {}
+    stack = [0]
+    active = []
+
+    def enter(fn, pointer, seq):
+        parent = stack[-1]
+        key = (parent, fn)
+        nid = index.get(key)
+        if nid is None:
+            nid = len(nodes)
+            nodes.append(CallNode(nid, fn, parent, pointer, nodes[parent].depth + 1, first_seq=seq))
+            nodes[parent].children.append(nid)
+            index[key] = nid
+        nodes[nid].count += 1
+        stack.append(nid)
+        return nid
+
+    def leave(fn, ret):
+        for k in range(len(stack) - 1, 0, -1):
+            if nodes[stack[k]].fn == fn:
+                nid = stack[k]
+                if ret is not None and ret not in nodes[nid].rets:
+                    nodes[nid].rets.append(ret)
+                del stack[k:]
+                return nid
+        return stack[-1]
+
+    for e in trace.events:
+        if e.kind == "call":
+            active.append(enter(e.fn, False, e.seq))
+        elif e.kind == "hook" and e.data.get("phase") == "enter":
+            active.append(enter(e.fn, True, e.seq))
+        elif e.kind == "return" or (e.kind == "hook" and e.data.get("phase") == "exit"):
+            active.append(leave(e.fn, e.data.get("ret")))
+        else:
+            active.append(stack[-1])
+    return CallTree(nodes, active)
+
+
+def _dot_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def callgraph_dot(trace, cursor=None, *, tree=None) -> str:
+    """Graphviz DOT for the call tree of `trace`; the frame of event `cursor` highlighted.
+
+    Nodes have ids `mmviz-cg-node-N`, edges `mmviz-cg-edge-N` (N = the callee's node), which
+    `dot` copies into its SVG, so a page can highlight a node without re-running `dot`.
+    """
+    tree = call_tree(trace) if tree is None else tree
+    current = tree.active[cursor] if cursor is not None and 0 <= cursor < len(tree.active) else None
+    on_path = set(tree.path(current)) if current is not None else set()
+    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
+    out = [
+        "digraph callgraph {",
+        f'  graph [rankdir=LR, ordering=out, nodesep=0.08, ranksep=0.22, fontname="DejaVu Sans", '
+        f'fontsize=11, labelloc=t, labeljust=l, '
+        f'label={_dot_str(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#444444", '
+        'fontname="DejaVu Sans", fontsize=10, height=0.28, margin="0.07,0.03"];',
+        '  edge [color="#666666", arrowsize=0.55, fontname="DejaVu Sans", fontsize=8];',
+    ]
+    for node in tree.nodes:
+        name, err = node.label_lines()
+        label = html.escape(name)
+        if err:
+            label += f'<BR/><FONT COLOR="{FAIL_COLOUR}">{html.escape(err)}</FONT>'
+        attrs = [f"id={_dot_str(NODE_ID.format(node.id))}", f"label=<{label}>"]
+        style = ["rounded", "filled"]
+        fill = HOOK_FILL if node.pointer else FILL
+        if node.id == 0:
+            attrs.append("shape=oval")
+            fill = "#eeeeee"
+        if node.pointer:
+            style.append("dashed")
+        if node.id == current:
+            fill = CURRENT_FILL
+            attrs.append("penwidth=3")
+            attrs.append('color="#000000"')
+        elif node.id in on_path:
+            fill = PATH_FILL if not node.pointer else fill
+            attrs.append("penwidth=2")
+        attrs.append(f"style={_dot_str(','.join(style))}")
+        attrs.append(f'fillcolor="{fill}"')
+        out.append(f"  n{node.id} [{', '.join(attrs)}];")
+    for node in tree.nodes[1:]:
+        attrs = [f"id={_dot_str(EDGE_ID.format(node.id))}"]
+        if node.pointer:
+            attrs += ['style=dashed', 'label="via pointer"', 'color="#7a5200"', 'fontcolor="#7a5200"']
+        if node.id in on_path:
+            attrs.append("penwidth=2.2")
+        out.append(f"  n{node.parent} -> n{node.id} [{', '.join(attrs)}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+_XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.S)
+
+
+def strip_xml_prolog(svg: str) -> str:
+    """The <svg> element alone (for inlining into HTML)."""
+    return _XML_PROLOG.sub("", svg, count=1)
+
+
+def callgraph_svg(trace, cursor=None, *, tree=None, timeout=20.0) -> str:
+    """The call graph as SVG: Graphviz's drawing when `dot` is installed, otherwise a plain
+    tree drawn here and labelled "simplified drawing (Graphviz not installed)"."""
+    tree = call_tree(trace) if tree is None else tree
+    dot = shutil.which("dot")
+    if dot:
+        try:
+            res = subprocess.run([dot, "-Tsvg"], input=callgraph_dot(trace, cursor, tree=tree),
+                                 capture_output=True, text=True, timeout=timeout)
+            if res.returncode == 0 and "<svg" in res.stdout:
+                return res.stdout
+            note = "simplified drawing (Graphviz failed: " + \
+                (res.stderr.strip().splitlines() or ["no output"])[0][:80] + ")"
+        except (OSError, subprocess.SubprocessError) as e:
+            note = f"simplified drawing (Graphviz failed: {type(e).__name__})"
+    else:
+        note = "simplified drawing (Graphviz not installed)"
+    return fallback_svg(trace, cursor, tree=tree, note=note)
+
+
+def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Graphviz not installed)") -> str:
+    """A left-to-right tree drawn without Graphviz: one column per call depth, one row per
+    leaf, each caller centred on its callees; the same node and edge ids as the DOT."""
+    tree = call_tree(trace) if tree is None else tree
+    current = tree.active[cursor] if cursor is not None and 0 <= cursor < len(tree.active) else None
+    on_path = set(tree.path(current)) if current is not None else set()
+    nodes = tree.nodes
+    char_w, line_h, pad = 7.0, 15, 6
+    size = {}
+    for n in nodes:
+        lines = n.label().split("\n")
+        size[n.id] = (max(len(t) for t in lines) * char_w + 2 * pad, len(lines) * line_h + 6)
+    depth_w = {}
+    for n in nodes:
+        depth_w[n.depth] = max(depth_w.get(n.depth, 0), size[n.id][0])
+    col_x = {}
+    x = 12
+    for d in sorted(depth_w):
+        col_x[d] = x
+        x += depth_w[d] + 36
+    total_w = x
+    y_of = {}
+    cursor_y = [44.0]
+
+    def place(nid):
+        n = nodes[nid]
+        if not n.children:
+            y_of[nid] = cursor_y[0] + size[nid][1] / 2
+            cursor_y[0] += size[nid][1] + 8
+            return
+        for c in n.children:
+            place(c)
+        y_of[nid] = (y_of[n.children[0]] + y_of[n.children[-1]]) / 2
+
+    place(0)
+    total_h = cursor_y[0] + 10
+    esc = html.escape
+    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}pt" height="{total_h:.0f}pt" '
+        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="DejaVu Sans, sans-serif" font-size="11">',
+        '<g id="graph0" class="graph">',
+        f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="white"/>',
+        f'<text x="12" y="18" font-size="12" font-weight="bold">'
+        f'{esc(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}</text>',
+        f'<text class="mmviz-fallback-note" x="12" y="34" font-size="11" fill="#a04000">{esc(note)}</text>',
+    ]
+    for n in nodes[1:]:
+        p = nodes[n.parent]
+        x1 = col_x[p.depth] + size[p.id][0]
+        y1 = y_of[p.id]
+        x2 = col_x[n.depth]
+        y2 = y_of[n.id]
+        mx = (x1 + x2) / 2
+        dash = ' stroke-dasharray="5,3"' if n.pointer else ""
+        colour = "#7a5200" if n.pointer else "#666666"
+        width = 2.2 if n.id in on_path else 1.0
+        parts.append(f'<g id="{EDGE_ID.format(n.id)}" class="edge">'
+                     f'<title>{esc(p.fn)}&#45;&gt;{esc(n.fn)}</title>'
+                     f'<path fill="none" stroke="{colour}" stroke-width="{width}"{dash} '
+                     f'd="M{x1:.1f},{y1:.1f} C{mx:.1f},{y1:.1f} {mx:.1f},{y2:.1f} {x2 - 4:.1f},{y2:.1f}"/>'
+                     f'<polygon fill="{colour}" stroke="{colour}" points="{x2:.1f},{y2:.1f} '
+                     f'{x2 - 6:.1f},{y2 - 3:.1f} {x2 - 6:.1f},{y2 + 3:.1f}"/>')
+        if n.pointer:
+            parts.append(f'<text x="{mx:.1f}" y="{y2 - 4:.1f}" font-size="8" fill="#7a5200" '
+                         f'text-anchor="middle">via pointer</text>')
+        parts.append("</g>")
+    for n in nodes:
+        w, h = size[n.id]
+        x = col_x[n.depth]
+        y = y_of[n.id] - h / 2
+        fill = "#eeeeee" if n.id == 0 else (HOOK_FILL if n.pointer else FILL)
+        stroke, sw = "#444444", 1.0
+        if n.id == current:
+            fill, stroke, sw = CURRENT_FILL, "#000000", 3.0
+        elif n.id in on_path:
+            fill = PATH_FILL if not n.pointer else fill
+            sw = 2.0
+        dash = ' stroke-dasharray="4,2"' if n.pointer else ""
+        parts.append(f'<g id="{NODE_ID.format(n.id)}" class="node"><title>{esc(n.fn)}</title>'
+                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="5" '
+                     f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>')
+        for k, t in enumerate(n.label().split("\n")):
+            colour = FAIL_COLOUR if k else "#000000"
+            parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15 + k * line_h:.1f}" text-anchor="middle" '
+                         f'fill="{colour}">{esc(t)}</text>')
+        parts.append("</g>")
+    parts.append("</g></svg>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,236 @@
+"""The source pane: the model's own Python for the function a step is in, its current line
+marked, headed by the kernel file and function it mirrors.
+
+Driver hooks reached through a pointer (`vm_ops->mapped`, ...) are driver code, not part of
+the modelled kernel: they get a short card that says what the hook is for instead.
+HTML uses inline styles only (Pygments `noclasses=True`), so it survives export, Jupyter
+output sanitising and being pasted into slides.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass
+
+HOOK_CARDS = {
+    "f_op->mmap_prepare": (
+        "The file's .mmap_prepare hook, reached through file->f_op.",
+        "The driver describes the mapping in a vm_area_desc — flags, vm_ops, private data and "
+        "an mmap_action to run later — before any VMA exists. If it fails there is nothing to "
+        "undo: __mmap_region returns the error and nothing was built."),
+    "f_op->mmap": (
+        "The deprecated .mmap hook, reached through file->f_op.",
+        "Called with the VMA already allocated. Whatever it changes (vm_flags, vm_ops) comes "
+        "after the merge decision, and if it fails the half-built VMA must be torn down."),
+    "vm_ops->mapped": (
+        "The VMA's vm_ops->mapped hook, reached through vma->vm_ops.",
+        "Called once for a newly created VMA, after the action completed, while mmap_lock is "
+        "held for write. It may fail: the error path then unmaps the new VMA. A merged mapping "
+        "never gets this call."),
+    "vm_ops->close": (
+        "The VMA's vm_ops->close hook, reached through vma->vm_ops.",
+        "Called when a VMA is removed (unmapped, or replaced by MAP_FIXED), after its pages "
+        "and page tables were zapped; from here the old mapping cannot come back."),
+    "success_hook": (
+        "The mmap_action's success_hook, a pointer the driver set in prepare.",
+        "Called after the action (a PFN remap, an I/O remap, inserting pages) succeeded on the "
+        "new VMA. What happens to its error differs between the kernel variants."),
+    "error_hook": (
+        "The mmap_action's error_hook, a pointer the driver set in prepare.",
+        "Called when the action failed, so the driver can clean up or change the error "
+        "returned; the VMA is unmapped on this path."),
+}
+
+_BOX = ("font-family: 'DejaVu Sans', 'Segoe UI', sans-serif; font-size: 13px; line-height: 1.4; "
+        "border: 1px solid #cccccc; border-radius: 6px; background: #ffffff; overflow: hidden;")
+_HEAD = "padding: 6px 10px; background: #f2f2f2; border-bottom: 1px solid #dddddd;"
+_BADGE = ("display: inline-block; padding: 0 6px; margin-left: 6px; border-radius: 8px; "
+          "font-size: 11px; border: 1px solid {c}; color: {c};")
+_FAITH_COLOURS = {"faithful": "#006e4f", "simplified": "#8a5a00", "stub": "#a03000"}
+HL_COLOUR = "#F0E442"
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    """One model function's source and what it mirrors."""
+
+    name: str
+    module: str                 # "mmviz.model.mmap_region"
+    file: str                   # "mmviz/model/mmap_region.py"
+    start: int                  # line number of the first source line (the decorator)
+    lines: tuple                # source lines, without newlines
+    kernel_source: str | None   # "mm/vma.c"
+    faithfulness: str | None    # "faithful" / "simplified" / "stub"
+
+    def def_line(self) -> int:
+        for k, text in enumerate(self.lines):
+            if text.lstrip().startswith(("def ", "async def ")):
+                return self.start + k
+        return self.start
+
+
+@functools.lru_cache(maxsize=None)
+def _model_index() -> dict:
+    """Function name -> [(module name, function)] over every module of mmviz.model."""
+    from .. import model
+    index = {}
+    for info in pkgutil.iter_modules(model.__path__):
+        mod = importlib.import_module(f"{model.__name__}.{info.name}")
+        for name, obj in vars(mod).items():
+            if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
+                index.setdefault(name, []).append((mod.__name__, obj))
+    return index
+
+
+def _module_of_file(path):
+    if not path or not path.endswith(".py"):
+        return None
+    return path[:-3].replace("/", ".").replace("\\", ".")
+
+
+@functools.lru_cache(maxsize=None)
+def find_function(fn: str, file: str | None = None, kernel_source: str | None = None):
+    """The model's FunctionSource for `fn` (None if the model has no such function).
+
+    file narrows it to one module; kernel_source breaks ties between same-named functions.
+    """
+    candidates = _model_index().get(fn, [])
+    mod_name = _module_of_file(file)
+    if mod_name:
+        narrowed = [c for c in candidates if c[0] == mod_name]
+        candidates = narrowed or candidates
+    if len(candidates) > 1 and kernel_source:
+        narrowed = [c for c in candidates if getattr(c[1], "__kernel_source__", None) == kernel_source]
+        candidates = narrowed or candidates
+    if not candidates:
+        return None
+    mod_name, obj = candidates[0]
+    target = inspect.unwrap(obj)
+    try:
+        lines, start = inspect.getsourcelines(target)
+    except (OSError, TypeError):
+        return None
+    return FunctionSource(fn, mod_name, mod_name.replace(".", "/") + ".py", start,
+                          tuple(line.rstrip("\n") for line in lines),
+                          getattr(obj, "__kernel_source__", None),
+                          getattr(obj, "__faithfulness__", None))
+
+
+def is_hook(fn: str) -> bool:
+    return "->" in fn or fn in HOOK_CARDS
+
+
+def frame_of(frame_or_event):
+    """(frame or None, event or None): the innermost frame of an event, or the frame itself."""
+    if hasattr(frame_or_event, "snapshot"):
+        stack = frame_or_event.snapshot.stack
+        return (stack[-1] if stack else None), frame_or_event
+    return frame_or_event, None
+
+
+def resolve(frame_or_event):
+    """What the source pane shows for a frame or event: ("hook", fn, None, None),
+    ("user", None, None, None), ("source", fn, FunctionSource, line) or ("missing", fn, ...)."""
+    frame, event = frame_of(frame_or_event)
+    if frame is None:
+        return ("user", None, None, None)
+    if is_hook(frame.fn):
+        return ("hook", frame.fn, None, None)
+    hint = frame.kernel_source
+    if hint is None and event is not None and event.kind == "call" and event.fn == frame.fn:
+        hint = event.data.get("source")
+    fs = find_function(frame.fn, frame.file, hint)
+    if fs is None:
+        return ("missing", frame.fn, None, None)
+    line = frame.line
+    if line is None or not (fs.start <= line < fs.start + len(fs.lines)):
+        line = fs.def_line()        # just called, or returning: the function as a whole
+    return ("source", frame.fn, fs, line)
+
+
+def _header(fs: FunctionSource, line: int | None) -> str:
+    ks = html.escape(fs.kernel_source or "kernel")
+    faith = fs.faithfulness or ""
+    badge = ""
+    if faith:
+        c = _FAITH_COLOURS.get(faith, "#555555")
+        badge = f'<span style="{_BADGE.format(c=c)}">{html.escape(faith)}</span>'
+    where = f"{fs.file}:{line}" if line else fs.file
+    return (f'<div style="{_HEAD}"><div><b>{html.escape(fs.name)}()</b> '
+            f'<span style="color:#555555">mirrors</span> <code>{ks}</code>{badge}</div>'
+            f'<div style="font-size: 11px; color: #666666">model source: '
+            f'<code class="mmviz-src-where">{html.escape(where)}</code></div></div>')
+
+
+@functools.lru_cache(maxsize=None)
+def _style():
+    """Pygments' default colours; the marked line in Okabe–Ito yellow, line numbers grey."""
+    from pygments.styles.default import DefaultStyle
+
+    class MmvizStyle(DefaultStyle):
+        highlight_color = HL_COLOUR
+        line_number_color = "#888888"
+
+    return MmvizStyle
+
+
+def code_html(fs: FunctionSource, hl_line: int | None = None, linespans: str | None = None) -> str:
+    """Pygments HTML of the function, inline styles, the absolute line `hl_line` marked.
+
+    linespans: a prefix; each line is then wrapped in <span id="PREFIX-N"> (N = the file's
+    line number: Pygments counts from linenostart) so a page can move the mark without
+    re-highlighting.
+    """
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    hl = [hl_line - fs.start + 1] if hl_line else []
+    fmt = HtmlFormatter(noclasses=True, style=_style(), hl_lines=hl,
+                        linenos="inline", linenostart=fs.start, lineseparator="\n",
+                        linespans=linespans or "", nobackground=True,
+                        prestyles="margin: 0; padding: 6px 0; font-size: 12px; "
+                                  "font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace")
+    text = "\n".join(fs.lines) + "\n"
+    return highlight(text, PythonLexer(), fmt)
+
+
+def hook_card(fn: str) -> str:
+    title, body = HOOK_CARDS.get(fn, (f"{fn}: a driver callback reached through a function pointer.",
+                                      "Driver code, not the modelled kernel."))
+    return (f'<div class="mmviz-source mmviz-hook-card" style="{_BOX}">'
+            f'<div style="{_HEAD}"><b>{html.escape(fn)}</b> '
+            f'<span style="{_BADGE.format(c="#7a5200")}">via pointer</span></div>'
+            f'<div style="padding: 8px 10px; background: #FDF3DC">'
+            f'<p style="margin: 0 0 6px 0"><b>{html.escape(title)}</b></p>'
+            f'<p style="margin: 0 0 6px 0">{html.escape(body)}</p>'
+            f'<p style="margin: 0; color: #555555; font-size: 12px">No model source: this is the '
+            f'driver\'s code. The model calls the stand-in drivers of '
+            f'<code>mmviz/model/drivers.py</code> here, through <code>call_hook()</code>.</p>'
+            f'</div></div>')
+
+
+def user_card() -> str:
+    return (f'<div class="mmviz-source mmviz-user-card" style="{_BOX}">'
+            f'<div style="{_HEAD}"><b>user space</b></div>'
+            f'<div style="padding: 8px 10px">The scenario\'s own program: no kernel function is '
+            f'running at this step.</div></div>')
+
+
+def source_html(frame_or_event) -> str:
+    """The source pane for a Frame (or the innermost frame of an Event), as an HTML fragment."""
+    kind, fn, fs, line = resolve(frame_or_event)
+    if kind == "user":
+        return user_card()
+    if kind == "hook":
+        return hook_card(fn)
+    if kind == "missing":
+        return (f'<div class="mmviz-source" style="{_BOX}"><div style="{_HEAD}"><b>'
+                f'{html.escape(fn)}()</b></div><div style="padding: 8px 10px">The model has no '
+                f'source for this function.</div></div>')
+    return (f'<div class="mmviz-source" style="{_BOX}">{_header(fs, line)}'
+            f'<div style="overflow-x: auto">{code_html(fs, line)}</div></div>')
