@@ -1,0 +1,226 @@
+"""Predict: step through a trace, but at chosen events stop, ask what happens next, then show it.
+
+    from mmviz.scenarios import record
+    from mmviz.widgets import Predict
+    Predict(record("mapped-fail-hidden", kernel="v4"))            # questions picked for you
+    Predict(record("mapped-fail-hidden", kernel="v4"), at=[31, 46])  # ... or at these events
+
+Before each question point the reader can step freely through what is already revealed
+(the layout, the call graph and the narration), never past it: the slider's maximum is the
+event before the question. Check grades the chosen answer and shows the worked *why*
+(from the event's narration and its spec step); Continue reveals the event and moves on.
+There is no lock timeline here, because it would show the future.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from .. import exercises
+from . import narrate
+from ._ui import ErrorPane, button
+from .frames import FrameRenderer, FrameStore
+
+
+class Predict(W.VBox):
+    """Predict-then-reveal over one trace. `questions`, `current`, `answer()`, `score`."""
+
+    def __init__(self, trace, at=None, *, prerender: bool = True):
+        n = len(trace.events)
+        if n == 0:
+            from ..model.errors import InputError
+            raise InputError("this trace has no events to predict")
+        points = sorted(set(at)) if at is not None else exercises.interesting_points(trace)
+        for p in points:
+            if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
+                from ..model.errors import InputError
+                raise InputError(f"question points must be event numbers 0..{n - 1} (got {p!r})")
+        self.trace = trace
+        self.questions = [exercises.question_at(trace, p) for p in points]
+        self.results: list = [None] * len(self.questions)     # True / False once checked
+        self.errors = ErrorPane()
+        self._q = 0
+        self._store = FrameStore(FrameRenderer(trace), maxsize=256, prerender=prerender)
+
+        self.slider = W.IntSlider(min=0, max=0, value=0, readout=False, continuous_update=True,
+                                  layout=W.Layout(width="320px"))
+        self.slider.add_class("mmviz-step-slider")
+        label = W.HTML("")
+        label.add_class("mmviz-step-label")
+        prev_b = button("◀ prev", "mmviz-prev")
+        next_b = button("next ▶", "mmviz-next")
+        prev_b.on_click(self.errors.guard(lambda _: self._step(-1)))
+        next_b.on_click(self.errors.guard(lambda _: self._step(+1)))
+        narration = W.HTML("", layout=W.Layout(min_height="80px"))
+        narration.add_class("mmviz-narration")
+        layout_img = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        layout_img.add_class("mmviz-layout")
+        callgraph = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
+                                                border="1px solid #e3e3e3"))
+        callgraph.add_class("mmviz-callstack")
+        self.prompt = W.HTML("")
+        self.prompt.add_class("mmviz-question")
+        self.choices = W.RadioButtons(options=[], value=None,
+                                      layout=W.Layout(width="auto", margin="2px 0 2px 8px"))
+        self.choices.add_class("mmviz-choices")
+        self.check_button = button("Check", "mmviz-check", "grade your answer", style="primary")
+        self.continue_button = button("Continue ▶", "mmviz-continue",
+                                      "show what happened and go on")
+        self.check_button.on_click(self.errors.guard(lambda _: self.check()))
+        self.continue_button.on_click(self.errors.guard(lambda _: self.next_question()))
+        self.feedback = W.HTML("")
+        self.feedback.add_class("mmviz-feedback")
+        self.score_label = W.HTML("")
+        self.score_label.add_class("mmviz-score")
+        self.panes = {"label": label, "narration": narration, "layout": layout_img,
+                      "callstack": callgraph, "question": self.prompt,
+                      "feedback": self.feedback, "score": self.score_label,
+                      "error": self.errors.widget}
+        self._nav = (prev_b, next_b)
+
+        quiz = W.VBox([self.score_label, self.prompt, self.choices,
+                       W.HBox([self.check_button, self.continue_button]), self.feedback],
+                      layout=W.Layout(border="2px solid #0072B2", padding="6px 10px",
+                                      margin="6px 0"))
+        quiz.add_class("mmviz-quiz")
+        view = W.HBox([W.VBox([layout_img], layout=W.Layout(width="672px", max_width="100%")),
+                       W.VBox([narration,
+                               W.HTML("<b style='font-size:12px;color:#444'>call stack</b>"),
+                               callgraph], layout=W.Layout(
+                           flex="1 1 320px", min_width="300px", margin="0 0 0 12px"))],
+                      layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__(children=[
+            W.HTML(narrate.header_html(trace).replace(
+                narrate.result_text(trace.result), "?")),       # the result is a question too
+            quiz, W.HBox([self.slider, label, prev_b, next_b],
+                         layout=W.Layout(align_items="center", flex_flow="row wrap")),
+            view, self.errors.widget])
+        self.add_class("mmviz-predict")
+        self.slider.observe(self.errors.guard(self._on_index), names="value")
+        self._show_question()
+
+    # --- the question flow ----------------------------------------------------------------------
+    @property
+    def current(self):
+        return self.questions[self._q] if self._q < len(self.questions) else None
+
+    @property
+    def score(self) -> tuple:
+        """(right, answered, total)."""
+        done = [r for r in self.results if r is not None]
+        return sum(done), len(done), len(self.questions)
+
+    def _limit(self) -> int:
+        """The last event the reader may see now."""
+        q = self.current
+        if q is None:
+            return len(self.trace.events) - 1
+        revealed = self.results[self._q] is not None and self._revealed
+        return q.seq if revealed else max(q.seq - 1, 0)
+
+    def _show_question(self):
+        q = self.current
+        self._revealed = False
+        right, answered, total = self.score
+        if q is None:
+            self.prompt.value = (f"<div style='font-size:14px'><b>All done: {right} of {total} "
+                                 "right.</b> The whole trace is open: step through it "
+                                 "freely.</div>")
+            self.choices.options = []
+            self.choices.layout.display = "none"
+            self.check_button.disabled = True
+            self.continue_button.disabled = True
+            self.score_label.value = ""
+        else:
+            before = (f"<div style='color:#555;font-size:12px'>You are at event {max(q.seq - 1, 0)}"
+                      + (" (the call has not started)" if q.seq == 0 else "") + ". The next "
+                      "event is hidden.</div>")
+            self.prompt.value = (f"{before}<div style='font-size:14px;margin-top:3px'><b>"
+                                 f"{html.escape(q.prompt)}</b></div>")
+            self.choices.layout.display = None
+            self.choices.options = list(q.choices)
+            self.choices.value = None
+            self.check_button.disabled = False
+            self.continue_button.disabled = True
+            self.score_label.value = (f"<span style='color:#0072B2;font-size:12px'>question "
+                                      f"{self._q + 1} of {total} · {right} right so far</span>")
+        self.feedback.value = ""
+        self._set_limit(self._limit(), move=True)
+
+    def _set_limit(self, limit, move=False):
+        self.slider.max = max(limit, 0)
+        if move and self.slider.value != limit:
+            self.slider.value = limit
+        else:
+            self._apply(self._store.get(self.slider.value))
+
+    def answer(self, choice) -> bool:
+        """Choose (text or index) and check, as a reader would with the radio buttons."""
+        q = self.current
+        if q is None:
+            raise ValueError("there is no open question")
+        if isinstance(choice, int) and not isinstance(choice, bool):
+            choice = q.choices[choice]
+        self.choices.value = choice
+        return self.check()
+
+    def check(self):
+        q = self.current
+        if q is None:
+            return None
+        if self.choices.value is None:
+            self.feedback.value = "<span style='color:#8a6d00'>Pick an answer first.</span>"
+            return None
+        ok = q.check(self.choices.value)
+        self.results[self._q] = ok
+        verdict = ("<b style='color:#1a7f37'>✔ Right.</b>" if ok else
+                   f"<b style='color:#d1242f'>✘ Not quite.</b> The answer is "
+                   f"<b>{html.escape(q.answer)}</b>.")
+        self.feedback.value = (f"<div style='font-size:13px;line-height:1.45;margin-top:4px'>"
+                               f"{verdict}<br><span style='color:#333'>Why: "
+                               f"{html.escape(q.explanation)}</span></div>")
+        self.check_button.disabled = True
+        self.continue_button.disabled = False
+        self._revealed = True
+        self._set_limit(self._limit(), move=True)      # show the event that was hidden
+        return ok
+
+    def next_question(self):
+        if self.current is None:
+            return
+        if self.results[self._q] is None:
+            self.results[self._q] = False              # skipped counts as not right
+        self._q += 1
+        self._show_question()
+
+    # --- stepping inside what is revealed ---------------------------------------------------------
+    @property
+    def index(self) -> int:
+        return self.slider.value
+
+    @index.setter
+    def index(self, i):
+        self.slider.value = min(max(int(i), 0), self.slider.max)
+
+    def _step(self, d):
+        self.index = self.index + d
+
+    def _on_index(self, change):
+        self._apply(self._store.get(change["new"]))
+
+    def _apply(self, f):
+        p = self.panes
+        p["label"].value = f.label
+        p["narration"].value = f.narration
+        p["layout"].value = f.layout
+        p["callstack"].value = f.callstack
+        self._nav[0].disabled = f.index <= 0
+        self._nav[1].disabled = f.index >= self.slider.max
+
+    def close(self):
+        store = getattr(self, "_store", None)
+        if store is not None:
+            store.close()
+        super().close()

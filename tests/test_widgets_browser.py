@@ -1,0 +1,218 @@
+"""The widgets in a real browser: JupyterLab 4 (and a Notebook 7 smoke test) driven by
+Playwright with the system Chromium.
+
+One JupyterLab server for the module (fresh temp dirs, a token, the settings overrides of
+notes/jupyter-stack.md), stopped by its PID at the end. Set MMVIZ_SCREENSHOTS=DIR to keep
+screenshots of every widget.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from labserver import LabServer, browser_available, launch_chromium, run_all, write_notebook
+
+pytestmark = pytest.mark.browser
+
+_why = browser_available()
+if _why:
+    pytest.skip(_why, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+NB = "widgets.ipynb"
+CELLS = [
+    "from mmviz.scenarios import record\n"
+    "from mmviz.widgets import Stepper, ScenarioBuilder, Compare",
+    "stepper = Stepper(record('mapped-fail-hidden', kernel='v3'))\nstepper",
+    "builder = ScenarioBuilder()\nbuilder",
+    "compare = Compare(record('mapped-fail-hidden', kernel='v3'),\n"
+    "                  record('mapped-fail-hidden', kernel='v4'))\ncompare",
+]
+TIMEOUT = 60_000
+
+
+def _shot(locator, name):
+    folder = os.environ.get("MMVIZ_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        locator.screenshot(path=os.path.join(folder, f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    server = LabServer()
+    write_notebook(server.root / NB, CELLS)
+    write_notebook(server.root / "nb7.ipynb", CELLS[:2])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(TIMEOUT)
+    run_all(page, lab, NB)
+    page.wait_for_selector(".mmviz-compare img.mmviz-layout-b", timeout=TIMEOUT)
+    yield page
+    page.close()
+
+
+def _label(root):
+    return root.locator(".mmviz-step-label").first
+
+
+def test_stepper_keys_and_buttons(page):
+    st = page.locator(".mmviz-stepper").first
+    label, narration = _label(st), st.locator(".mmviz-narration")
+    layout, timeline = st.locator("img.mmviz-layout"), st.locator("img.mmviz-timeline")
+    expect(label).to_contain_text("event 0 / 82")
+    src0, tl0 = layout.get_attribute("src"), timeline.get_attribute("src")
+    narr0 = narration.inner_text()
+    assert src0.startswith("blob:") or src0.startswith("data:")
+
+    handle = st.locator(".mmviz-step-slider .noUi-handle")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text("event 1 / 82")
+    expect(narration).not_to_have_text(narr0)
+    expect(timeline).not_to_have_attribute("src", tl0)
+    for _ in range(28):                    # to event 29: vma#1 enters the VMA tree
+        page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text("event 29 / 82")
+    expect(narration).to_contain_text("stored in the VMA tree")
+    expect(layout).not_to_have_attribute("src", src0)
+    page.keyboard.press("ArrowLeft")
+    expect(label).to_contain_text("event 28 / 82")
+
+    st.locator(".mmviz-next").click()
+    expect(label).to_contain_text("event 29 / 82")
+    st.locator(".mmviz-prev").click()
+    expect(label).to_contain_text("event 28 / 82")
+    src28 = layout.get_attribute("src")
+    st.locator(".mmviz-next-violation").click()
+    expect(label).to_contain_text("event 51 / 82")
+    expect(st.locator(".mmviz-banner")).to_contain_text("unlock-not-held")
+    expect(layout).not_to_have_attribute("src", src28)
+    expect(st.locator(".mmviz-error")).to_be_hidden()
+    _shot(st, "stepper")
+
+
+def test_stepper_play_moves_the_slider_in_the_browser(page):
+    st = page.locator(".mmviz-stepper").first
+    st.locator(".mmviz-prev-hook").click()            # back to a hook
+    expect(_label(st)).to_contain_text("event 49 /")
+    before = _label(st).inner_text()
+    play = st.locator(".mmviz-play button").first      # ▶ / pause (jslinked to the slider)
+    play.click()
+    time.sleep(1.8)
+    play.click()
+    time.sleep(0.5)
+    after = _label(st).inner_text()
+    n_before = int(re.search(r"event (\d+)", before).group(1))
+    n_after = int(re.search(r"event (\d+)", after).group(1))
+    assert n_after > n_before
+
+
+def test_builder_controls_run_and_refusal(page):
+    bl = page.locator(".mmviz-builder")
+    bl.locator(".mmviz-builder-kernel button", has_text="v3").click()
+    bl.locator(".mmviz-builder-fail select").select_option("mapped")
+    bl.locator(".mmviz-builder-hide input").check()
+    expect(bl.locator(".mmviz-builder-message")).to_contain_text("mapped fails with -ENOMEM")
+    bl.locator(".mmviz-run").click()
+    st = bl.locator(".mmviz-stepper")
+    expect(st).to_contain_text("kernel v3")
+    expect(st).to_contain_text("-ENOMEM")
+    expect(st).to_contain_text("1 violation")
+    expect(bl.locator(".mmviz-builder-message")).to_contain_text("recorded")
+    st.locator(".mmviz-next-violation").click()
+    expect(st.locator(".mmviz-banner")).to_contain_text("unlock-not-held")
+    _shot(bl, "builder")
+
+    bl.locator(".mmviz-builder-kernel button", has_text="v4").click()
+    bl.locator(".mmviz-run").click()
+    expect(bl.locator(".mmviz-stepper")).to_contain_text("kernel v4")
+    expect(bl.locator(".mmviz-stepper")).not_to_contain_text("1 violation")
+    expect(bl.locator(".mmviz-stepper .mmviz-next-violation")).to_be_disabled()
+
+    bl.locator(".mmviz-builder-fail select").select_option("mmap")   # a regular file has no .mmap
+    msg = bl.locator(".mmviz-builder-message")
+    expect(msg).to_contain_text("Cannot run this combination")
+    expect(msg).to_contain_text("only legacy and stacked files")
+    bl.locator(".mmviz-run").click()
+    expect(msg).to_contain_text("Cannot run this combination")
+    for err in bl.locator(".mmviz-error").all():
+        expect(err).to_be_hidden()
+    assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
+    _shot(bl.locator(".mmviz-builder-message"), "builder-refused")
+
+
+def test_compare_steps_to_the_violation(page):
+    cl = page.locator(".mmviz-compare")
+    label = _label(cl)
+    expect(label).to_contain_text("row 0 / 90")
+    la = cl.locator("img.mmviz-layout-a")
+    src0 = la.get_attribute("src")
+    cl.locator(".mmviz-next-diff").click()
+    expect(label).to_contain_text("only in A")
+    handle = cl.locator(".mmviz-step-slider .noUi-handle")
+    text = label.inner_text()
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    expect(label).not_to_have_text(text)
+    for _ in range(10):
+        if "violation" in label.inner_text():
+            break
+        cl.locator(".mmviz-next-diff").click()
+        time.sleep(0.3)
+    expect(label).to_contain_text("violation")
+    expect(cl.locator(".mmviz-banner-a")).to_contain_text("unlock-not-held")
+    expect(cl.locator(".mmviz-narration-b")).to_contain_text("no matching event in B")
+    expect(cl.locator(".mmviz-compare-table")).to_contain_text("bad unlock balance")
+    expect(la).not_to_have_attribute("src", src0)
+    _shot(cl, "compare")
+
+
+def test_notebook7_smoke(lab, browser):
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(lab.url("tree"))
+        expect(page.locator("text=nb7.ipynb").first).to_be_visible()
+        page.goto(lab.url("notebooks/nb7.ipynb"))
+        page.wait_for_selector(".jp-Notebook")
+        lab.wait_kernel_idle("nb7.ipynb")
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        st = page.locator(".mmviz-stepper").first
+        label = _label(st)
+        expect(label).to_contain_text("event 0 / 82")
+        src = st.locator("img.mmviz-timeline").get_attribute("src")
+        # Notebook 7 binds ArrowLeft/Right in command mode before widgets see them; the
+        # buttons take Enter and the slider takes PageUp/PageDown/Home/End.
+        st.locator(".mmviz-next").click()
+        expect(label).to_contain_text("event 1 / 82")
+        st.locator(".mmviz-next").focus()
+        page.keyboard.press("Enter")
+        expect(label).to_contain_text("event 2 / 82")
+        st.locator(".mmviz-step-slider .noUi-handle").focus()
+        page.keyboard.press("End")
+        expect(label).to_contain_text("event 82 / 82")
+        expect(st.locator("img.mmviz-timeline")).not_to_have_attribute("src", src)
+        _shot(st, "notebook7-stepper")
+    finally:
+        page.close()
