@@ -254,3 +254,18 @@ def test_every_scenario_runs_under_every_variant_with_no_lock_left_held():
             if t.result.outcome != "deadlock":
                 assert t.final.locks_held == (), (name, kernel)
                 assert not [v for v in t.violations if v.kind == "held-on-return"]
+
+
+def test_compat_unmap_over_a_fixed_replacement_double_frees():
+    """Spec §6e: v4's compat path do_munmap()s the range, finds the old, already-detached VMA
+    of a MAP_FIXED replacement, frees it, and the outer abort frees it again."""
+    def setup(w):
+        w.mmap(A, 2 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+        lower = DriverSpec("regular", name="low", fail={"mapped": -Errno.ENOMEM})
+        return {"fd": w.open_driver(DriverSpec("stacked", name="ovl", lower=lower))}
+    s = Scenario("x", "", "", setup, lambda w, c: w.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, c["fd"], 0))
+    t = run(s, kernel="v4", validate=True)
+    warns = [e.msg for e in t.events if e.kind == "warn"]
+    assert any("already detached" in m for m in warns)
+    assert any("use-after-free" in m for m in warns)
+    assert t.result.ret == -Errno.ENOMEM and t.final.map_count == -1

@@ -128,7 +128,7 @@ class vm_area_struct:
     __slots__ = ("id", "vm_mm", "vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags",
                  "vm_page_prot", "anon_vma", "anon_vma_chain", "vm_ops", "vm_private_data",
                  "vm_lock_seq", "vm_refcnt", "vm_policy", "anon_name", "vm_userfaultfd_ctx",
-                 "hidden", "closed")
+                 "hidden", "closed", "freed")
 
     def __init__(self, mm, ident):
         self.vm_mm = mm
@@ -150,6 +150,7 @@ class vm_area_struct:
         self.vm_userfaultfd_ctx = None
         self.hidden = False         # model-only: linked while i_mmap_rwsem is held (hide flag)
         self.closed = False         # model-only: ->close has run
+        self.freed = False          # model-only: remove_vma has run (catches a double free)
 
     @property
     def world(self):

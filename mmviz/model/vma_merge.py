@@ -241,6 +241,7 @@ def commit_merge(vmg) -> int:
         delta = (nxt.vm_start - vmg.end) >> PAGE_SHIFT
         vma_set_range(vma, vmg.start, vmg.end, vmg.pgoff)
         vma_set_range(nxt, vmg.end, nxt.vm_end, nxt.vm_pgoff - delta)
+        tree.store(stored)
         world.emit("vma", "commit_merge", f"{vma.label} shrinks to [{vma.vm_start:#x},"
                    f"{vma.vm_end:#x}) and {nxt.label} grows down to {nxt.vm_start:#x}", vma=nxt.id)
     else:
@@ -248,10 +249,9 @@ def commit_merge(vmg) -> int:
             delta = (vmg.end - adjust.vm_start) >> PAGE_SHIFT
             vma_set_range(adjust, vmg.end, adjust.vm_end, adjust.vm_pgoff + delta)
         vma_set_range(vma, vmg.start, vmg.end, vmg.pgoff)
+        tree.store(stored)
         world.emit("vma", "commit_merge", f"{vma.label} now spans [{vma.vm_start:#x},"
                    f"{vma.vm_end:#x}) pgoff {vma.vm_pgoff:#x}", vma=vma.id)
-
-    tree.store(stored)
 
     # vma_complete(): removed VMAs leave the file rmap and are freed.
     for r in removed:

@@ -154,6 +154,13 @@ def vms_clean_up_area(vms):
 
 @kernel_function("mm/vma.c", quiet=True)
 def remove_vma(vma):
+    """Close, drop the file reference and free; a second free is reported, not repeated."""
+    if vma.freed:
+        # The modelled kernel has a bug here (spec §6e); KASAN would report this access.
+        vma.world.kernel_bug(f"BUG: KASAN: use-after-free: {vma.label} was already freed and "
+                             "is being freed again; map_count is now corrupted")
+        return
+    vma.freed = True
     vma_close(vma)
     if vma.vm_file is not None:
         fput(vma.vm_file)

@@ -122,6 +122,7 @@ class World:
         self.violations: list[dict] = []
         self.inflight: dict = {"desc": None}
         self.hung = False
+        self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
         self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
         self._ids: dict[str, int] = {}
@@ -193,6 +194,11 @@ class World:
         self.violations.append(v)
         self.emit("violation", self.stack[-1] if self.stack else "lockdep", message,
                   violation=kind, lock=lock)
+
+    def kernel_bug(self, message):
+        """The modelled kernel corrupted its own state (a real bug reproduced): record and warn."""
+        self.corruption.append(message)
+        self.emit("warn", self.stack[-1] if self.stack else "kernel", message)
 
     def reject_input(self, message):
         raise InputError(message)
