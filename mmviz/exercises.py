@@ -84,13 +84,9 @@ class Question:
 # --- helpers -------------------------------------------------------------------------------
 
 def _result_text(result) -> str:
-    if result.outcome == "deadlock":
-        return "it never returns: the task deadlocks"
-    if result.outcome == "build-error":
-        return "nothing: this kernel does not build"
-    if result.errno:
-        return f"-{result.errno}"
-    return f"{result.ret:#x} (the address of the new mapping)"
+    if result.outcome == "ok":
+        return f"{result.summary()} (the address of the new mapping)"
+    return result.summary()
 
 
 def _step_of(trace, seq):
@@ -129,7 +125,7 @@ def _name(trace) -> str:
 
 def q_return(trace, rng) -> Question:
     answer = _result_text(trace.result)
-    pool = ["-ENOMEM", "-EINVAL", "-EAGAIN", "it never returns: the task deadlocks",
+    pool = ["-ENOMEM", "-EINVAL", "-EAGAIN", "never returns (deadlock)",
             "0x10000000 (the address of the new mapping)"]
     why = (f"The recorded run ends with: {trace.events[-1].msg}." if trace.events else "")
     return Question(f"Under {trace.kernel}, what does mmap() return in {trace.scenario}?",
@@ -218,7 +214,10 @@ def question_at(trace, seq, rng=None, standalone=False) -> Question:
     def make(kind, prompt, answer, pool, subject="", why=""):
         choices = pool if isinstance(pool, tuple) else _options(rng, answer, pool)
         if standalone:
-            prompt = f"In {_name(trace)}, {before}: {prompt[0].lower()}{prompt[1:]}"
+            # A return value travels up the call chain, so quoting the inner return
+            # event would give the answer away.
+            ctx = f"at event {seq}" if kind in ("syscall-returns", "returns") else before
+            prompt = f"In {_name(trace)}, {ctx}: {prompt[0].lower()}{prompt[1:]}"
         held = ", ".join(e.snapshot.locks_held) or "none"
         text = f"At {where}. Locks held after it: {held}." + (f" {_cap(why)}" if why else "")
         return Question(prompt, choices, answer, text, kind, trace.scenario, trace.kernel, seq,

@@ -59,13 +59,9 @@ def ascii_strip(vmas, max_gap_pages: int = 4, legend: bool = True) -> str:
 
 
 def _ret_text(result) -> str:
-    if result.outcome == "deadlock":
-        return "never returns: the task deadlocked"
-    if result.outcome == "build-error":
-        return "no result: this kernel configuration does not build"
     if result.errno:
         return f"-{result.errno} ({result.ret})"
-    return f"{result.ret:#x}" if isinstance(result.ret, int) else str(result.ret)
+    return result.summary()
 
 
 def transcript(trace, width: int = 100) -> str:

@@ -46,6 +46,16 @@ class Result:
     errno: str | None        # "ENOMEM" etc. when ret is a negative errno
     outcome: str             # "ok", "error", "deadlock" or "build-error"
 
+    def summary(self) -> str:
+        """What the call returned, in a few words: '-ENOMEM', '0x10000000', 'never returns (deadlock)'."""
+        if self.outcome == "deadlock":
+            return "never returns (deadlock)"
+        if self.outcome == "build-error":
+            return "does not build"
+        if self.errno:
+            return f"-{self.errno}"
+        return f"{self.ret:#x}" if isinstance(self.ret, int) else "nothing"
+
 
 @dataclass(frozen=True)
 class Trace:

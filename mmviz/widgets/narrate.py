@@ -28,13 +28,7 @@ def badge(text, colour="#555555", solid=False) -> str:
 
 
 def result_text(result) -> str:
-    if result.outcome == "deadlock":
-        return "never returns (deadlock)"
-    if result.outcome == "build-error":
-        return "does not build"
-    if result.errno:
-        return f"-{result.errno}"
-    return f"{result.ret:#x}" if isinstance(result.ret, int) else str(result.ret)
+    return result.summary()
 
 
 def header_html(trace) -> str:
