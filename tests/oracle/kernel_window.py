@@ -67,6 +67,8 @@ import errno
 import os
 import platform
 
+from mmviz.live import load_libc  # the same ctypes prototypes the lessons use
+
 PAGE_SIZE = 4096
 _U64 = 1 << 64
 
@@ -89,20 +91,6 @@ _RELOCATE_TRIES = 16
 def _page_align(n: int) -> int:
     """The kernel's PAGE_ALIGN on an unsigned long: may wrap to 0 for huge n."""
     return (n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & (_U64 - 1)
-
-
-def _load_libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    # glibc's x86-64 mmap is a plain syscall wrapper (no offset massaging), so the
-    # return values seen here are the kernel's.
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long)
-    libc.munmap.restype = ctypes.c_int
-    libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
-    libc.mprotect.restype = ctypes.c_int
-    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    return libc
 
 
 def _to_c_int(value: int) -> int:
@@ -150,7 +138,7 @@ class KernelWindow:
             raise RuntimeError("KernelWindow assumes 4 KiB pages")
         if pages <= 0 or base % PAGE_SIZE or base <= PAGE_SIZE:
             raise ValueError("need pages > 0 and a page-aligned base above the first page")
-        self._libc = _load_libc()
+        self._libc = load_libc()
         self.size = pages * PAGE_SIZE
         self._fds: set[int] = set()
         # (dev as printed in maps, inode) -> file size, for every file the harness made.
