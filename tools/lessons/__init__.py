@@ -1,0 +1,1 @@
+"""The lesson sources: one module per notebook, each with NAME and CELLS (see _cells.py)."""
