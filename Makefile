@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	$(VENV)/bin/mmviz lab
 
 test: $(STAMP)
 	$(PY) -m pytest

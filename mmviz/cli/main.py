@@ -47,7 +47,9 @@ def build_parser():
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts")
     s.add_argument("--only", metavar="NOTEBOOK", action="append", help="export only this notebook")
-    sub.add_parser("lab", help="open the lessons in JupyterLab")
+    lab = sub.add_parser("lab", help="open the lessons in JupyterLab (127.0.0.1, token auth)")
+    lab.add_argument("--port", type=int, default=8888, help="port to listen on (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     return parser
 
 

@@ -1,0 +1,156 @@
+"""`mmviz slides`: every lesson as a reveal.js deck that works with the network cut off.
+
+The decks are built once per test session (`mmviz.cli.slides.build`, PDFs included; npm's
+install is cached in build/slides-npm/), then opened in the system Chromium with every
+request that is not a file of the build folder aborted and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _why_not() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is not installed"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if shutil.which("npm") is None and not (ROOT / "build" / "slides-npm" / ".installed").exists():
+        return "npm is needed once to install the decks' JavaScript"
+    return None
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    why = _why_not()
+    if why:
+        pytest.skip(why)
+    from mmviz.cli.slides import build
+    out = tmp_path_factory.mktemp("slides")
+    result = build(out, pdf=True, log=lambda *a, **k: None)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def browser(built):
+    # Module scope: a sync Playwright left running would stop other modules starting theirs.
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def offline_page(browser, built):
+    """A page where only files of the build folder load; every other request is aborted
+    and kept in page.remote (also requests that never reach the router, via on-request)."""
+    out = built[0].resolve()
+    allowed = out.as_uri()
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    remote, errors = [], []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(allowed + "/") or url.startswith("data:"):
+            r.continue_()
+        else:
+            remote.append(url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.on("request", lambda req: req.url.startswith(("http:", "https:", "ws:", "wss:"))
+            and remote.append(req.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.remote, page.errors = remote, errors
+    yield page
+    ctx.close()
+
+
+def test_every_lesson_has_a_deck_a_pdf_and_an_index(built):
+    out, result = built
+    assert [d.name for d in result["decks"]] == [f"{n}.slides.html" for n in LESSONS]
+    for n in LESSONS:
+        pdf = out / f"{n}.pdf"
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 20_000, pdf
+    index = (out / "index.html").read_text()
+    assert all(f'href="{n}.slides.html"' in index and f'href="{n}.pdf"' in index for n in LESSONS)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_deck_loads_nothing_remote_and_everything_it_names_is_there(built, name):
+    out = built[0]
+    html = (out / f"{name}.slides.html").read_text(encoding="utf-8")
+    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=[\"']([^\"']+)", html)
+    assert tags, "no assets referenced at all?"
+    for url in tags:
+        assert not re.match(r"(https?:)?//", url), url
+        if not url.startswith(("data:", "#")):
+            assert (out / url).is_file(), f"{url} is missing next to the deck"
+    assert 'srcdoc="' in html or name.startswith("01"), "the lesson's stepper is not embedded"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_deck_shows_its_slides_offline(offline_page, built, name):
+    page = offline_page
+    page.goto((built[0] / f"{name}.slides.html").resolve().as_uri())
+    page.wait_for_selector(".reveal.ready", state="attached", timeout=30000)
+    n = page.evaluate("document.querySelectorAll('.reveal .slides > section').length")
+    assert n >= 3 and page.evaluate("Reveal.getTotalSlides()") >= 8
+    for h in range(n):
+        page.evaluate(f"location.hash = '#/{h}'")
+        page.wait_for_function(f"Reveal.getIndices().h === {h}", timeout=5000)
+        assert page.is_visible("section.present")
+    title = page.evaluate("document.querySelector('.reveal .slides section h1').textContent")
+    assert title.startswith(name[:2])
+    assert page.remote == [], page.remote
+    assert page.errors == [], page.errors
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if not n.startswith("01")])
+def test_stepper_steps_inside_a_slide(offline_page, built, name):
+    page = offline_page
+    page.goto((built[0] / f"{name}.slides.html").resolve().as_uri())
+    page.wait_for_selector(".reveal.ready", state="attached", timeout=30000)
+    h = page.evaluate("""() => {
+        const f = document.querySelector('iframe.mmviz-stepper');
+        let s = f.closest('section'); while (s.parentElement.closest('section'))
+            s = s.parentElement.closest('section');
+        return Array.from(document.querySelectorAll('.reveal .slides > section')).indexOf(s);
+    }""")
+    v = page.evaluate("""() => {
+        const f = document.querySelector('iframe.mmviz-stepper');
+        const inner = f.closest('section'); const outer = inner.parentElement.closest('section');
+        return outer ? Array.from(outer.querySelectorAll(':scope > section')).indexOf(inner) : 0;
+    }""")
+    page.evaluate(f"location.hash = '#/{h}/{v}'")
+    page.wait_for_function(f"Reveal.getIndices().h === {h}", timeout=5000)
+    frame = page.query_selector("iframe.mmviz-stepper").content_frame()
+    frame.wait_for_selector("#mmviz-next")
+    before = frame.inner_text("#mmviz-counter")
+    assert before.startswith("event 0 /")
+    frame.click("#mmviz-next")
+    frame.click("#mmviz-next")
+    frame.wait_for_function("document.body.dataset.step === '2'", timeout=5000)
+    assert frame.inner_text("#mmviz-counter").startswith("event 2 /")
+    frame.click("#mmviz-prev")
+    frame.wait_for_function("document.body.dataset.step === '1'", timeout=5000)
+    assert page.remote == [], page.remote
+    assert page.errors == [], page.errors
