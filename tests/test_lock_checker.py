@@ -67,7 +67,6 @@ def test_lock_held_on_return_to_user_space(world):
 
 
 def test_a_hung_world_refuses_further_calls():
-    from mmviz.scenarios import record
     w = mmviz.World(kernel="baseline")
     from mmviz.model.drivers import DriverSpec
     from mmviz.model.errno import Errno

@@ -5,7 +5,6 @@ diff. JSON goldens store model source line numbers as 0: they move with every ed
 model, and test_trace_stack_lines checks them against the source instead.
 """
 
-import json
 import pathlib
 import re
 

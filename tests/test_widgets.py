@@ -125,11 +125,11 @@ def test_stepper_prerenders_in_the_background(v3):
 
 
 def test_stepper_broken_renderer_shows_one_line_not_a_traceback(v3, monkeypatch):
-    from mmviz.widgets import Stepper, _adapt
+    from mmviz.widgets import Stepper, callgraph_pane
 
     def boom(self, i):
         raise RuntimeError("no graph today\nsecond line")
-    monkeypatch.setattr(_adapt.CallgraphCache, "svg", boom)
+    monkeypatch.setattr(callgraph_pane.CallgraphCache, "svg", boom)
     s = Stepper(v3, prerender=False)
     s.index = 3
     err = s.panes["error"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errno import Errno
 from .errors import InputError
 from .mm_types import FMODE_READ, FMODE_WRITE, file_operations, vm_operations_struct
 from .mmap_action import (mmap_action_ioremap_full, mmap_action_map_kernel_pages_full,

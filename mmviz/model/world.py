@@ -8,7 +8,7 @@ returns: the address or 0 on success, -errno on failure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .errno import Errno
 from .errors import InputError, TaskHung

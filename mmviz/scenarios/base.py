@@ -28,7 +28,6 @@ class Scenario:
 
 def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: bool = False):
     """Build a world, run setup, record act, return the Trace."""
-    from ..trace.events import Result  # noqa: F401  (documented type of the result)
     if kernel not in KERNELS:
         raise InputError(f"unknown kernel {kernel!r}; choose one of " + ", ".join(KERNELS))
     mmu = not (nommu or scenario.nommu)

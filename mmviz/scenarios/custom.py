@@ -192,7 +192,7 @@ def build_custom(options: dict | None) -> "Scenario":
     """The Scenario (name 'custom') for the builder's options; InputError if impossible."""
     o = normalise(options)
     _refuse_if_unexpressible(o)
-    spec_template = driver_spec(o)        # checked now, so errors show before recording
+    driver_spec(o)        # checked now, so errors show before recording
     anon = o["file"] == "anonymous"
     mmu = o["mmu"]
     sides = {"none": (), "left": ("left",), "right": ("right",),

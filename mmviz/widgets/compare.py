@@ -59,7 +59,7 @@ class _RowRenderer:
         return d
 
     def render(self, k) -> CompareFrame:
-        from . import _adapt
+        from ..render.layout import changed_vmas
         rows = self.rows
         d = self._drawers()
         sides = []
@@ -80,7 +80,7 @@ class _RowRenderer:
                             f"{name}: showing its state after event {seq}</div>"
                             f"<div style='opacity:0.55'>{narr}</div>")
                 banner = narrate.banner_html(t, seq) if here is not None else ""
-                hl = _adapt.changed_vmas(t, seq) if here is not None else set()
+                hl = set(changed_vmas(t, seq)) if here is not None else set()
                 tl = d[1 + s].draw(seq)
             title = f"{name} · {t.kernel}"
             sides.append((narr, banner, d[0].draw(snap, hl, title), tl))

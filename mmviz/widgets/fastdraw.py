@@ -12,7 +12,6 @@ inputs are frozen snapshots, so drawers never touch the model.
 
 from __future__ import annotations
 
-import bisect
 import io
 import math
 
@@ -89,61 +88,11 @@ def lock_family(name: str) -> str:
     return "mmap_lock" if name == "mmap_lock" else "other"
 
 
-class AddressScale:
-    """Addresses to x units: mapped stretches to scale (pages), holes compressed to a break.
-
-    The stand-in for `mmviz.render.layout.AddressAxis` (same attributes: `pieces` of
-    (kind, addr0, addr1, x0, x1), `total`, `empty`, `x()`, `breaks()`); see `address_axis`.
-    """
-
-    GAP = 1.6
-
-    def __init__(self, snapshots):
-        ranges = {(v.start, v.end) for s in snapshots for v in s.vmas if v.end > v.start}
-        bounds = sorted({a for r in ranges for a in r})
-        self.empty = not bounds
-        self.scale = "linear"
-        self.pieces = []
-        x = 0.0
-        for a, b in zip(bounds, bounds[1:]):
-            covered = any(s <= a and b <= e for s, e in ranges)
-            pages = (b - a) >> PAGE_SHIFT
-            if covered:
-                w = float(pages) if pages <= 16 else 16.0 + 2.0 * math.log2(pages / 16.0)
-            else:
-                w = min(self.GAP, float(max(pages, 1)))
-            self.pieces.append(("map" if covered else ("hole" if w == pages else "break"),
-                                a, b, x, x + w))
-            x += w
-        self.total = x if bounds else 0.0
-        self._starts = [p[1] for p in self.pieces]
-
-    def x(self, addr) -> float:
-        if self.empty:
-            return 0.0
-        k = bisect.bisect_right(self._starts, addr) - 1
-        if k < 0:
-            return 0.0
-        _, a0, a1, x0, x1 = self.pieces[k]
-        if addr >= a1:
-            return x1
-        return x0 + (x1 - x0) * (addr - a0) / (a1 - a0)
-
-    def breaks(self):
-        return [p for p in self.pieces if p[0] == "break"]
-
-
 def address_axis(snapshots):
-    """The renderer's shared axis for these snapshots (so boxes sit where exported pictures
-    put them), or the stand-in above if the renderer is not there."""
-    snapshots = list(snapshots)
-    try:
-        from ..render.layout import axis_for
-        axis = axis_for(snapshots)
-        axis.x, axis.pieces, axis.total, axis.empty     # the attributes used here
-        return axis
-    except Exception:
-        return AddressScale(snapshots)
+    """The renderer's shared axis for these snapshots, so boxes sit where exported pictures
+    put them."""
+    from ..render.layout import axis_for
+    return axis_for(list(snapshots))
 
 
 def legend_handles(snapshots):

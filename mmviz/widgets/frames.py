@@ -14,7 +14,11 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from . import _adapt, narrate
+from ..render.layout import changed_vmas, layout_png
+from ..render.source import source_html
+from ..render.timeline import timeline_png
+from . import narrate
+from .callgraph_pane import CallgraphCache, callstack_svg
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class FrameRenderer:
         self.snapshots = tuple(all_snapshots(trace))
         self.axis = address_axis(self.snapshots)
         self._local = threading.local()
-        self._callgraph = _adapt.CallgraphCache(trace)
+        self._callgraph = CallgraphCache(trace)
         self._layouts = {}                 # layout PNGs by what they show (see layout_key)
         self._memo_lock = threading.Lock()
 
@@ -91,19 +95,19 @@ class FrameRenderer:
                          attempt("layout", lambda: self._drawers()[0].draw(snap), b""),
                          attempt("timeline", lambda: self._drawers()[1].draw(0), b""), "", "")
         snap = t.events[i].snapshot
-        hl = attempt("changed VMAs", lambda: _adapt.changed_vmas(t, i), set())
+        hl = attempt("changed VMAs", lambda: set(changed_vmas(t, i)), set())
         title = narrate.layout_title(t, i)
         layout = timeline = None
         if not self.fast:
-            layout = attempt("layout", lambda: _adapt.layout_png(snap, hl, title, self.axis), None)
-            timeline = attempt("timeline", lambda: _adapt.timeline_png(t, i), None)
+            layout = attempt("layout", lambda: layout_png(snap, highlight=hl, title=title, axis=self.axis), None)
+            timeline = attempt("timeline", lambda: timeline_png(t, cursor=i), None)
         if layout is None:
             layout = attempt("layout", lambda: self.layout_png(snap, hl), b"")
         if timeline is None:
             timeline = attempt("timeline", lambda: self._drawers()[1].draw(i), b"")
         callgraph = attempt("call graph", lambda: self._callgraph.svg(i), "")
-        callstack = attempt("call stack", lambda: _adapt.callstack_svg(t, i), "")
-        source = attempt("source", lambda: _adapt.source_html(t.events[i]), "")
+        callstack = attempt("call stack", lambda: callstack_svg(t, i), "")
+        source = attempt("source", lambda: source_html(t.events[i]), "")
         return Frame(i, narrate.step_label(t, i), narrate.narration_html(t, i),
                      narrate.banner_html(t, i), layout, timeline, callgraph, source,
                      callstack=callstack, errors=tuple(errors))
