@@ -269,3 +269,29 @@ def test_compat_unmap_over_a_fixed_replacement_double_frees():
     assert any("already detached" in m for m in warns)
     assert any("use-after-free" in m for m in warns)
     assert t.result.ret == -Errno.ENOMEM and t.final.map_count == -1
+
+
+@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4"])
+def test_swapped_file_reference_is_dropped_on_abort(kernel):
+    """Spec §6h: mmap_prepare swapped desc->vm_file; a later failure must fput the new file."""
+    w = mmviz.World(kernel=kernel)
+    fd = w.open_driver(DriverSpec("regular", name="zero", swap_file=True))
+    original = w.fget(fd)
+    w.faults.arm("alloc")
+    assert w.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0) == -Errno.ENOMEM
+    swapped = [f for f in w.all_files() if f.f_inode.kind == "shmem-zero"]
+    assert len(swapped) == 1 and swapped[0].f_count == 0
+    assert original.f_count == 1            # only the fd's reference
+    w.validate()
+
+
+def test_swapped_file_is_what_the_vma_maps():
+    w = mmviz.World()
+    fd = w.open_driver(DriverSpec("regular", name="zero", swap_file=True))
+    assert w.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0) == A
+    (vma,) = w.vmas()
+    assert vma.vm_file.f_inode.kind == "shmem-zero" and vma.vm_file.f_count == 1
+    assert w.fget(fd).f_count == 1
+    assert "/dev/zero (deleted)" in w.proc_maps()
+    assert w.munmap(A, 2 * P) == 0 and vma.vm_file.f_count == 0
+    w.validate()

@@ -40,6 +40,8 @@ class DriverSpec:
     with_close: bool = False                     # vm_ops->close (such a VMA is never merged away)
     with_mapped: bool = True                     # vm_ops->mapped (mmap_prepare drivers only)
     extra_flags: int = 0                         # VM_* bits the hook adds (legacy: after the merge)
+    swap_file: bool = False                      # mmap_prepare backs the mapping with a new shmem
+                                                 # file (as shared /dev/zero does), spec §6h
     size_pages: int = 64                         # file or device size
     phys_base: int = 0xFE000000                  # device physical address
     lower: "DriverSpec | None" = None            # the lower file of a stacked file
@@ -113,6 +115,9 @@ def _mmap_prepare_for(world, spec, state, vm_ops):
             return err
         desc.vm_ops = vm_ops
         desc.private_data = f"{spec.name}:prepared"
+        if spec.swap_file:
+            # The new file's one reference passes to the mapping (file_doesnt_need_get).
+            desc.vm_file = world.new_shmem_zero_file(desc.end - desc.start)
         desc.vm_flags |= spec.extra_flags
         k = spec.kind
         if k == "pfn-remap":
