@@ -146,11 +146,13 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
     n = max(len(trace.events), 1)
     W, H = figsize
     nviol = len(trace.violations)
+    narrow = W < 8          # slide columns and side-by-side views: smaller type, wrapped legend
+    legend_cols = 7 if not narrow else max(2, int((W - 0.4) / 1.35))
     with rc():
         fig = new_figure(figsize)
         top_in = 0.3 + (0.22 * min(nviol, 3) if nviol else 0.0) + (0.22 if title else 0.0)
         left_in = 1.85
-        bottom_in = 0.78
+        bottom_in = 0.78 + (0.2 if narrow else 0.0)
         ax = fig.add_axes([left_in / W, bottom_in / H, (W - left_in - 0.2) / W,
                            (H - top_in - bottom_in) / H])
         ax.set_gid("mmviz-timeline-axes")
@@ -247,10 +249,13 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
                        edgecolors="white", linewidths=1.2, zorder=6)
             if k < 3:
                 frac = (v.seq + 0.5) / n
-                ha = "left" if frac < 0.35 else ("right" if frac > 0.65 else "center")
+                # Grow the headline toward the wider side so it stays inside the figure.
+                ha = ("left" if frac < 0.35 else ("right" if frac > 0.65 else "center")) \
+                    if not narrow else ("left" if frac < 0.5 else "right")
                 ax.annotate(violation_text(v), xy=(v.seq, -0.5), xycoords="data",
                             xytext=(0, 16 + 15 * (min(nviol, 3) - 1 - k)),
-                            textcoords="offset points", ha=ha, va="bottom", fontsize=9, weight="bold",
+                            textcoords="offset points", ha=ha, va="bottom",
+                            fontsize=9 if not narrow else 7.5, weight="bold",
                             color=VIOLATION_COLOUR, zorder=7, annotation_clip=False,
                             arrowprops=dict(arrowstyle="-", color=VIOLATION_COLOUR, lw=1.5,
                                             relpos={"left": (0, 0), "right": (1, 0)}.get(ha, (0.5, 0))))
@@ -294,7 +299,8 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
             handles.append(Line2D([], [], marker="X", ls="none", color=VIOLATION_COLOUR,
                                   markersize=11, label="lock violation"))
         if handles:
-            fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=8,
+            fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), legend_cols),
+                       fontsize=8 if not narrow else 7,
                        frameon=False, handlelength=1.8, columnspacing=1.2,
                        bbox_to_anchor=(0.5, 0.0))
     return fig
