@@ -7,7 +7,7 @@ or in any i_mmap, so it is hidden from the rmap by construction.
 """
 
 from .errno import Errno
-from .file_ops import fput, get_file
+from .file_ops import vma_set_file
 from .instrument import call_hook, kernel_function
 from .mm_types import vm_area_desc
 from .mmap_action import invoke_mapped, mmap_action_complete, mmap_action_prepare
@@ -29,10 +29,7 @@ def compat_set_desc_from_vma(desc, file, vma):
 def compat_set_vma_from_desc(vma, desc):
     vma.vm_pgoff = desc.pgoff
     if desc.vm_file is not vma.vm_file:
-        # vma_set_file(): swap the reference.
-        get_file(desc.vm_file)
-        fput(vma.vm_file)
-        vma.vm_file = desc.vm_file
+        vma_set_file(vma, desc.vm_file)
     vma.vm_flags = desc.vm_flags
     vma.vm_page_prot = desc.page_prot
     vma.vm_ops = desc.vm_ops

@@ -156,17 +156,14 @@ def _legacy_mmap_for(world, spec, state, vm_ops):
 
 def _stacked_mmap_for(world, spec, state, lower_file):
     from .compat import vfs_mmap
-    from .file_ops import fput, get_file
+    from .file_ops import vma_set_file
 
     def backing_file_mmap(f, vma):
         state.mmap_calls += 1
         err = spec.fail.get("mmap", 0)
         if err:
             return err
-        # vma_set_file(): the VMA now maps the lower file.
-        get_file(lower_file)
-        fput(vma.vm_file)
-        vma.vm_file = lower_file
+        vma_set_file(vma, lower_file)     # the VMA now maps the lower file
         return vfs_mmap(lower_file, vma)
     return backing_file_mmap
 

@@ -21,6 +21,13 @@ def fput(f):
     f.f_count -= 1
 
 
+def vma_set_file(vma, f):
+    """Make vma map f, swapping the file references (mm/util.c)."""
+    get_file(f)
+    fput(vma.vm_file)
+    vma.vm_file = f
+
+
 def is_shared_maywrite(flags) -> bool:
     """VM_SHARED and VM_MAYWRITE both set. (include/linux/mm.h)"""
     return (flags & _SHARED_MAYWRITE) == _SHARED_MAYWRITE

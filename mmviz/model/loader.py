@@ -1,7 +1,9 @@
 """Build a model address space from a real /proc/PID/maps text."""
 
 from .errors import InputError
+from .file_ops import __vma_link_file
 from .mm_types import FMODE_READ, FMODE_WRITE, file_operations
+from .mmap_region import vm_get_page_prot
 from .proc_maps import parse_maps
 from .uapi import PAGE_SHIFT, PAGE_SIZE
 from .vm_flags import VmFlags
@@ -41,11 +43,11 @@ def load_maps(world, text: str):
             f.f_count += 1
             vma.vm_file = f
             vma.vm_pgoff = e["offset"] >> PAGE_SHIFT
-            f.f_mapping.i_mmap[vma.id] = vma
+            __vma_link_file(vma, f.f_mapping)
         else:
             vma.vm_pgoff = e["start"] >> PAGE_SHIFT
             vma.anon_name = name or None
-        vma.vm_page_prot = flags & 0xF
+        vma.vm_page_prot = vm_get_page_prot(flags)
         vma.vm_refcnt = 1
         mm.mm_mt.store(vma)
         mm.map_count += 1

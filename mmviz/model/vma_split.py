@@ -3,7 +3,7 @@
 from .errno import Errno
 from .instrument import call_hook, kernel_function
 from .locking import i_mmap_lock_write, i_mmap_unlock_write, vma_start_write
-from .file_ops import get_file, is_shared_maywrite
+from .file_ops import __vma_link_file, get_file
 from .uapi import PAGE_SHIFT
 
 
@@ -66,9 +66,7 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
     new.vm_refcnt = 1
     mm.mm_mt.store(new)
     if mapping is not None:
-        mapping.i_mmap[new.id] = new
-        if is_shared_maywrite(new.vm_flags):
-            mapping.i_mmap_writable += 1
+        __vma_link_file(new, mapping)
         i_mmap_unlock_write(mapping, "vma_complete")
     mm.map_count += 1
     low, high = (new, vma) if new_below else (vma, new)
