@@ -54,6 +54,25 @@ class ErrorPane:
         return wrapper
 
 
+class SliderCursor:
+    """The cursor of a widget driven by `self.slider` (0..`self._last`): get, set, step."""
+
+    _cursor_unit = "event"
+
+    @property
+    def index(self) -> int:
+        return self.slider.value
+
+    @index.setter
+    def index(self, i: int):
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"index must be an integer {self._cursor_unit} number")
+        self.slider.value = min(max(i, 0), self._last)
+
+    def step(self, delta: int = 1):
+        self.index = self.index + delta
+
+
 def button(label, cls=None, tooltip="", width="auto", style=""):
     import ipywidgets as W
     b = W.Button(description=label, tooltip=tooltip or label,

@@ -19,7 +19,7 @@ import ipywidgets as W
 
 from . import align as aligner
 from . import narrate
-from ._ui import ErrorPane, button
+from ._ui import ErrorPane, SliderCursor, button
 from .frames import FrameStore
 
 STATUS_STYLE = {"same": "", "changed": "background:#fff4d6;",
@@ -132,8 +132,10 @@ class _RowRenderer:
         return "".join(out)
 
 
-class Compare(W.VBox):
+class Compare(SliderCursor, W.VBox):
     """Two traces, one cursor over their aligned rows. `rows`, `index`, `panes` as in Stepper."""
+
+    _cursor_unit = "row"
 
     def __init__(self, trace_a, trace_b, *, prerender: bool = True, cache_size: int = 256):
         self.traces = (trace_a, trace_b)
@@ -214,19 +216,6 @@ class Compare(W.VBox):
         self.add_class("mmviz-compare")
         self.slider.observe(self.errors.guard(self._on_index), names="value")
         self._apply(self._store.get(0))
-
-    @property
-    def index(self) -> int:
-        return self.slider.value
-
-    @index.setter
-    def index(self, k: int):
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError("index must be an integer row number")
-        self.slider.value = min(max(k, 0), self._last)
-
-    def step(self, delta=1):
-        self.index = self.index + delta
 
     def jump_difference(self, direction=+1):
         from .navigation import next_target, prev_target

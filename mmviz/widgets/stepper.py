@@ -17,7 +17,7 @@ import time
 import ipywidgets as W
 
 from . import narrate, navigation
-from ._ui import ErrorPane, button
+from ._ui import ErrorPane, SliderCursor, button
 from .frames import FrameRenderer, FrameStore
 
 JUMPS = (("hook", "hook", "a driver hook is called"),
@@ -26,7 +26,7 @@ JUMPS = (("hook", "hook", "a driver hook is called"),
          ("violation", "violation", "the lock checker reports a broken rule"))
 
 
-class Stepper(W.VBox):
+class Stepper(SliderCursor, W.VBox):
     """A trace stepper: source, layout, lock timeline, call graph, narration, banner.
 
     `index` gets or sets the cursor from Python; `panes` maps pane names to their widgets
@@ -117,22 +117,9 @@ class Stepper(W.VBox):
         self.slider.observe(self.errors.guard(self._on_index), names="value")
         self._apply(self._store.get(0))
 
-    # --- cursor ------------------------------------------------------------------------------
-    @property
-    def index(self) -> int:
-        return self.slider.value
-
-    @index.setter
-    def index(self, i: int):
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise TypeError("index must be an integer event number")
-        self.slider.value = min(max(i, 0), self._last)
-
+    # --- cursor (index and step come from SliderCursor) ---------------------------------------
     def __len__(self):
         return len(self.trace.events)
-
-    def step(self, delta: int = 1):
-        self.index = self.index + delta
 
     def jump(self, kind: str, direction: int = +1):
         """Move to the next (direction > 0) or previous event of a kind in navigation.JUMP_KINDS."""
