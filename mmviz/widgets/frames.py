@@ -8,6 +8,7 @@ updated by the caller, on the kernel's main thread (ipywidgets is not thread-saf
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -139,6 +140,9 @@ class FrameStore:
             self._thread = threading.Thread(target=_worker, args=(weakref.ref(self),),
                                             name="mmviz-prerender", daemon=True)
             self._thread.start()
+            # A daemon thread killed mid-render at interpreter exit aborts the process
+            # ("terminate called without an active exception"): stop it first.
+            atexit.register(_stop_at_exit, weakref.ref(self))
 
     # --- cache -----------------------------------------------------------------------------
     def cached(self, i):
@@ -201,6 +205,13 @@ class FrameStore:
         with self._wake:
             self._closed = True
             self._wake.notify()
+
+
+def _stop_at_exit(ref):
+    store = ref()
+    if store is not None and store._thread is not None:
+        store.close()
+        store._thread.join(timeout=10)
 
 
 def _worker(ref):
