@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from mmviz.scenarios import names, record
-from mmviz.trace.snapshot import Snapshot, VmaView
+from mmviz.trace import Snapshot, VmaSet, VmaView
 
 P = 4096
 
@@ -60,10 +60,10 @@ def synthetic(n):
     for i in range(n):
         pages = 1 + (i * 7919) % 13
         f = None if i % 3 == 0 else f"/usr/lib/lib{i % 50}.so#{i % 50}"
-        vmas.append(VmaView(i + 1, a, a + pages * P, 0, ("VM_READ",), "r--p", f, None, False,
-                            False, False, f is not None and i % 17 == 0, None))
+        vmas.append(VmaView.build(i + 1, a, a + pages * P, perms="r--p", file=f,
+                                  special=f is not None and i % 17 == 0))
         a += pages * P + (P if i % 4 == 0 else 0) + ((1 << 30) if i % 500 == 0 else 0)
-    return Snapshot(tuple(vmas), (), (), (), None, n)
+    return Snapshot(VmaSet(vmas), (), (), None, n)
 
 
 def main():

@@ -89,18 +89,21 @@ def _result_text(result) -> str:
     return result.summary()
 
 
+def _say(trace, e) -> str:
+    from .render.narration import sentence
+    return sentence(e, trace.kernel)
+
+
 def _step_of(trace, seq):
-    for e in reversed(trace.events[: seq + 1]):
-        if e.step:
-            return e
-    return None
+    from .trace.query import step_at
+    return step_at(trace, seq)
 
 
 def _where(trace, seq) -> str:
     e = trace.events[seq]
     st = _step_of(trace, seq)
-    step = f", spec step {st.step} ({st.msg})" if st is not None else ""
-    return f"event {seq}{step}: {e.msg}"
+    step = f", spec step {st.step} ({_say(trace, st)})" if st is not None else ""
+    return f"event {seq}{step}: {_say(trace, e)}"
 
 
 def _locks(locks) -> str:
@@ -127,7 +130,7 @@ def q_return(trace, rng) -> Question:
     answer = _result_text(trace.result)
     pool = ["-ENOMEM", "-EINVAL", "-EAGAIN", "never returns (deadlock)",
             "0x10000000 (the address of the new mapping)"]
-    why = (f"The recorded run ends with: {trace.events[-1].msg}." if trace.events else "")
+    why = (f"The recorded run ends with: {_say(trace, trace.events[-1])}." if trace.events else "")
     return Question(f"Under {trace.kernel}, what does mmap() return in {trace.scenario}?",
                     _options(rng, answer, pool), answer,
                     f"{why} {trace.description}".strip(), "return", trace.scenario,
@@ -181,7 +184,8 @@ def q_locks_at_hook(trace, rng, hook="vm_ops->mapped") -> Question | None:
 def q_violation(trace, rng) -> Question:
     v = trace.violations[0] if trace.violations else None
     answer = YES if v else NO
-    why = (f"At event {v.seq} the checker reports {v.kind} on {v.lock}: {v.message}." if v else
+    why = (f"At event {v.seq} the checker reports {v.kind} on {v.lock}: "
+           f"{_say(trace, trace.events[v.seq])}." if v else
            "The run takes and releases every lock in order: the checker stays quiet.")
     return Question(f"Does the lock checker report a violation in {_name(trace)}?", (YES, NO),
                     answer, f"{why} {trace.description}", "violation", trace.scenario,
@@ -207,7 +211,7 @@ def question_at(trace, seq, rng=None, standalone=False) -> Question:
     if rng is None:
         rng = random.Random(f"{trace.scenario}/{trace.kernel}/{seq}")
     e = trace.events[seq]
-    before = (f"just after event {seq - 1} (“{trace.events[seq - 1].msg}”)" if seq > 0
+    before = (f"just after event {seq - 1} (“{_say(trace, trace.events[seq - 1])}”)" if seq > 0
               else "as the call starts")
     where = _where(trace, seq)
 

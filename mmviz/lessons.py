@@ -84,6 +84,14 @@ def show_compare(trace_a, trace_b, height: int = STEPPER_HEIGHT):
     _display(Compare(trace_a, trace_b))
 
 
+def say(trace, event) -> str:
+    """The sentence that explains `event` (or event number `event`) of `trace`."""
+    from .render.narration import sentence
+    if isinstance(event, int):
+        event = trace.events[event]
+    return sentence(event, trace.kernel)
+
+
 def _outcome(t) -> str:
     r = t.result
     return r.summary() if r.outcome in ("deadlock", "build-error") else "returns " + r.summary()
@@ -380,6 +388,6 @@ def reveal_answers(questions):
 def live_compare(script, pages: int = 32, kernel: str = "v4"):
     """Run `script(system, base)` on a fresh model World and on the real kernel (Linux only);
     the returned mmviz.live.Comparison shows both maps views side by side."""
-    from . import World
+    from .model import World
     from .live import compare
     return compare(script, World(kernel), pages)

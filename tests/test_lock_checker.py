@@ -11,55 +11,69 @@ from mmviz.model.locking import RwSem, down_read, down_write, mmap_assert_write_
 def world():
     w = mmviz.World()
     events = []
-    w.hook = lambda world, kind, fn, msg, data: events.append((kind, data))
+    w.hook = lambda world, kind, fn, what, data: events.append((kind, fn, dict(data)))
     w.events = events
     return w
 
 
 def test_recursive_write_is_a_deadlock_and_hangs(world):
-    sem = RwSem("i_mmap_rwsem(f)", "i_mmap")
-    down_write(world, sem, "a")
+    sem = RwSem(world, "i_mmap_rwsem(f)", "i_mmap")
+    down_write(sem)
     with pytest.raises(TaskHung):
-        down_write(world, sem, "b")
+        down_write(sem)
     assert [v["kind"] for v in world.violations] == ["deadlock"]
-    assert ("violation", {"violation": "deadlock", "lock": "i_mmap_rwsem(f)"}) in world.events
+    assert ("violation", "lockdep", {"violation": "deadlock", "lock": "i_mmap_rwsem(f)",
+                                     "mode": "write", "held": "write"}) in world.events
 
 
 def test_read_while_write_held_is_a_deadlock(world):
-    sem = RwSem("s", "i_mmap")
-    down_write(world, sem, "a")
+    sem = RwSem(world, "s", "i_mmap")
+    down_write(sem)
     with pytest.raises(TaskHung):
-        down_read(world, sem, "b")
+        down_read(sem)
 
 
 def test_recursive_read_is_reported_but_proceeds(world):
-    sem = RwSem("s", "i_mmap")
-    down_read(world, sem, "a")
-    down_read(world, sem, "b")
+    sem = RwSem(world, "s", "i_mmap")
+    down_read(sem)
+    down_read(sem)
     assert [v["kind"] for v in world.violations] == ["recursive-lock"]
-    up_read(world, sem, "b")
-    up_read(world, sem, "a")
+    up_read(sem)
+    up_read(sem)
     assert not sem.held
 
 
 def test_unlock_not_held_is_reported_and_ignored(world):
-    sem = RwSem("s", "i_mmap")
-    up_write(world, sem, "x")
-    up_read(world, sem, "y")
+    sem = RwSem(world, "s", "i_mmap")
+    up_write(sem)
+    up_read(sem)
     assert [v["kind"] for v in world.violations] == ["unlock-not-held", "unlock-not-held"]
     assert not sem.held
 
 
 def test_assert_write_locked(world):
-    mmap_assert_write_locked(world.mm, "somewhere")
+    mmap_assert_write_locked(world.mm)
     assert [v["kind"] for v in world.violations] == ["assert"]
 
 
+def test_lock_events_name_the_innermost_modelled_function(world):
+    """Lock helpers take only the lock: the function comes from the task's call stack."""
+    from mmviz.model.instrument import kernel_function
+    sem = RwSem(world, "s", "i_mmap")
+
+    @kernel_function("mm/test.c", quiet=True)
+    def takes_it(w):
+        down_write(sem)
+        up_write(sem)
+    takes_it(world)
+    assert [(k, fn) for k, fn, _ in world.events] == [("lock", "takes_it"), ("unlock", "takes_it")]
+
+
 def test_lock_held_on_return_to_user_space(world):
-    sem = RwSem("leaky", "i_mmap")
+    sem = RwSem(world, "leaky", "i_mmap")
 
     def syscall():
-        down_write(world, sem, "leak")
+        down_write(sem)
         return 0
     assert world._syscall("test", syscall) == 0
     assert [v["kind"] for v in world.violations] == ["held-on-return"]

@@ -8,6 +8,11 @@ from mmviz.model.errno import Errno
 from mmviz.scenarios import Scenario, record, run
 from mmviz.scenarios.catalog import A, RW
 from mmviz.model.uapi import MAP_FIXED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_SHARED
+from mmviz.render.narration import sentence
+
+
+def say(t, e):
+    return sentence(e, t.kernel)
 
 P = 4096
 
@@ -67,7 +72,7 @@ def test_success_hook_failure_leaves_mapping_in_place_before_v4(kernel):
     t = record("success-hook-fail", kernel=kernel)
     assert t.result.ret == -Errno.EINVAL
     assert [(v.start, v.end) for v in t.final.vmas] == [(A, A + 4 * P)]
-    assert any(e.kind == "warn" and "still mapped" in e.msg for e in t.events)
+    assert any(e.kind == "warn" and "still mapped" in say(t, e) for e in t.events)
 
 
 def test_success_hook_failure_unmaps_in_v4():
@@ -167,7 +172,7 @@ def test_remap_never_merges_with_identical_neighbour():
 def test_compat_path_clears_hide_flag_in_v4_and_takes_no_rmap_lock():
     t = record("compat-stacked", kernel="v4")
     assert t.violations == () and t.result.outcome == "ok"
-    assert any(e.fn == "compat_vma_mmap" and "hide flag cleared" in e.msg for e in t.events)
+    assert any(e.fn == "compat_vma_mmap" and "hide flag cleared" in say(t, e) for e in t.events)
     compat = [e for e in t.events if any(f.fn == "compat_vma_mmap" for f in e.snapshot.stack)]
     assert compat and not any(_i_mmap_locks(e.locks_held) for e in compat)
 
@@ -202,7 +207,7 @@ def test_fixed_prepare_fail_leaves_hole_and_flags_the_charge():
     assert t.initial.vmas and t.final.vmas == ()
     assert t.initial.map_count == 1 and t.final.map_count == 0
     assert t.final.committed_pages == 3
-    assert any(e.kind == "warn" and "commit charge" in e.msg for e in t.events)
+    assert any(e.kind == "warn" and "commit charge" in say(t, e) for e in t.events)
 
 
 def test_legacy_mmap_flags_prevent_the_merge():
@@ -265,7 +270,7 @@ def test_compat_unmap_over_a_fixed_replacement_double_frees():
         return {"fd": w.open_driver(DriverSpec("stacked", name="ovl", lower=lower))}
     s = Scenario("x", "", "", setup, lambda w, c: w.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, c["fd"], 0))
     t = run(s, kernel="v4", validate=True)
-    warns = [e.msg for e in t.events if e.kind == "warn"]
+    warns = [say(t, e) for e in t.events if e.kind == "warn"]
     assert any("already detached" in m for m in warns)
     assert any("use-after-free" in m for m in warns)
     assert t.result.ret == -Errno.ENOMEM and t.final.map_count == -1

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from mmviz.scenarios import record
-from mmviz.trace.snapshot import Snapshot, VmaView
+from mmviz.trace import Snapshot, VmaSet, VmaView
 
 mpl = pytest.importorskip("matplotlib")   # a runtime dependency: present in every install
 
@@ -22,13 +22,13 @@ A = 0x10000000
 
 def vma(ident, start, pages, *, file=None, special=False, write_locked=False, hidden=False,
         detached=False, perms="rw-p", pgoff=0, anon_vma=None):
-    return VmaView(ident, start, start + pages * P, pgoff, ("VM_READ", "VM_WRITE"), perms, file,
-                   anon_vma, write_locked, detached, hidden, special, None)
+    return VmaView.build(ident, start, start + pages * P, pgoff, perms=perms, file=file,
+                         anon_vma=anon_vma, write_locked=write_locked, detached=detached,
+                         hidden=hidden, special=special)
 
 
 def snap(*vmas, map_count=None):
-    return Snapshot(tuple(sorted(vmas, key=lambda v: v.start)), (), (), (), None,
-                    len(vmas) if map_count is None else map_count)
+    return Snapshot(VmaSet(vmas), (), (), None, len(vmas) if map_count is None else map_count)
 
 
 FIXED = snap(
@@ -154,6 +154,8 @@ def test_changed_vmas_between_events():
         before = {v.id: v for v in (t[i - 1].snapshot if i else t.initial).vmas}
         after = {v.id: v for v in t[i].snapshot.vmas}
         expected = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        if t[i].kind == "vma" and "vma" in t[i].data:
+            expected.add(t[i].data["vma"])        # the VMA the event is about
         assert changed_vmas(t, i) == expected, i
     new_vma = next(e for e in t.events if e.kind == "vma" and e.fn == "__mmap_new_vma")
     assert new_vma.data["vma"] in changed_vmas(t, new_vma.seq)

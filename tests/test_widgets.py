@@ -46,15 +46,17 @@ def test_stepper_panes_follow_the_index(v3):
     assert s.panes["error"].value == ""
     assert "mmviz-stepper" in s._dom_classes
     assert s.index == 0 and len(s) == len(v3.events)
-    assert "event <b>0</b> / 82" in s.panes["label"].value
+    last = len(v3.events) - 1
+    assert f"event <b>0</b> / {last}" in s.panes["label"].value
     first_layout, first_timeline = s.panes["layout"].value, s.panes["timeline"].value
     assert bytes(first_layout).startswith(PNG) and bytes(first_timeline).startswith(PNG)
 
-    s.index = 29                                  # vma#1 is stored in the tree
-    e = v3.events[29]
+    stored = next(e.seq for e in v3.events if e.what == "vma_stored")
+    s.index = stored                              # vma#1 is stored in the tree
+    e = v3.events[stored]
     assert e.kind == "vma"
     assert "stored in the VMA tree" in s.panes["narration"].value
-    assert "event <b>29</b> / 82 · step <b>S7</b>" in s.panes["label"].value
+    assert f"event <b>{stored}</b> / {last} · step <b>S7</b>" in s.panes["label"].value
     assert s.panes["layout"].value != first_layout
     assert s.panes["timeline"].value != first_timeline
     assert "<svg" in s.panes["callgraph"].value and "__mmap_new_vma" in s.panes["callgraph"].value
@@ -63,7 +65,7 @@ def test_stepper_panes_follow_the_index(v3):
     assert s.panes["banner"].value == ""          # the violation is still ahead
 
     before = s.panes["timeline"].value
-    s.index = 30
+    s.index = stored + 1
     assert s.panes["timeline"].value != before    # the cursor moved
 
     s.index = 10_000                              # clamped, not an error

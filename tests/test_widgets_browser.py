@@ -24,6 +24,8 @@ if _why:
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from mmviz.scenarios import record  # noqa: E402
+
 NB = "widgets.ipynb"
 CELLS = [
     "from mmviz.scenarios import record\n"
@@ -34,6 +36,14 @@ CELLS = [
     "                  record('mapped-fail-hidden', kernel='v4'))\ncompare",
 ]
 TIMEOUT = 60_000
+
+# Event numbers of the trace the notebook steps through, from the trace itself.
+_T = record("mapped-fail-hidden", kernel="v3")
+LAST = len(_T) - 1
+STORED = next(e.seq for e in _T if e.what == "vma_stored")     # vma#1 enters the VMA tree
+VIOLATION = _T.violations[0].seq
+HOOK_BEFORE = max(e.seq for e in _T if e.kind == "hook" and e.data.get("phase") == "enter"
+                  and e.seq < VIOLATION)
 
 
 def _shot(locator, name):
@@ -79,7 +89,7 @@ def test_stepper_keys_and_buttons(page):
     st = page.locator(".mmviz-stepper").first
     label, narration = _label(st), st.locator(".mmviz-narration")
     layout, timeline = st.locator("img.mmviz-layout"), st.locator("img.mmviz-timeline")
-    expect(label).to_contain_text("event 0 / 82")
+    expect(label).to_contain_text(f"event 0 / {LAST}")
     src0, tl0 = layout.get_attribute("src"), timeline.get_attribute("src")
     narr0 = narration.inner_text()
     assert src0.startswith("blob:") or src0.startswith("data:")
@@ -87,24 +97,24 @@ def test_stepper_keys_and_buttons(page):
     handle = st.locator(".mmviz-step-slider .noUi-handle")
     handle.focus()
     page.keyboard.press("ArrowRight")
-    expect(label).to_contain_text("event 1 / 82")
+    expect(label).to_contain_text(f"event 1 / {LAST}")
     expect(narration).not_to_have_text(narr0)
     expect(timeline).not_to_have_attribute("src", tl0)
-    for _ in range(28):                    # to event 29: vma#1 enters the VMA tree
+    for _ in range(STORED - 1):            # to the event where vma#1 enters the VMA tree
         page.keyboard.press("ArrowRight")
-    expect(label).to_contain_text("event 29 / 82")
+    expect(label).to_contain_text(f"event {STORED} / {LAST}")
     expect(narration).to_contain_text("stored in the VMA tree")
     expect(layout).not_to_have_attribute("src", src0)
     page.keyboard.press("ArrowLeft")
-    expect(label).to_contain_text("event 28 / 82")
+    expect(label).to_contain_text(f"event {STORED - 1} / {LAST}")
 
     st.locator(".mmviz-next").click()
-    expect(label).to_contain_text("event 29 / 82")
+    expect(label).to_contain_text(f"event {STORED} / {LAST}")
     st.locator(".mmviz-prev").click()
-    expect(label).to_contain_text("event 28 / 82")
+    expect(label).to_contain_text(f"event {STORED - 1} / {LAST}")
     src28 = layout.get_attribute("src")
     st.locator(".mmviz-next-violation").click()
-    expect(label).to_contain_text("event 51 / 82")
+    expect(label).to_contain_text(f"event {VIOLATION} / {LAST}")
     expect(st.locator(".mmviz-banner")).to_contain_text("unlock-not-held")
     expect(layout).not_to_have_attribute("src", src28)
     expect(st.locator(".mmviz-error")).to_be_hidden()
@@ -114,7 +124,7 @@ def test_stepper_keys_and_buttons(page):
 def test_stepper_play_moves_the_slider_in_the_browser(page):
     st = page.locator(".mmviz-stepper").first
     st.locator(".mmviz-prev-hook").click()            # back to a hook
-    expect(_label(st)).to_contain_text("event 49 /")
+    expect(_label(st)).to_contain_text(f"event {HOOK_BEFORE} /")
     before = _label(st).inner_text()
     play = st.locator(".mmviz-play button").first      # ▶ / pause (jslinked to the slider)
     play.click()
@@ -164,7 +174,9 @@ def test_builder_controls_run_and_refusal(page):
 def test_compare_steps_to_the_violation(page):
     cl = page.locator(".mmviz-compare")
     label = _label(cl)
-    expect(label).to_contain_text("row 0 / 90")
+    from mmviz.widgets.align import align
+    rows = align(_T, record("mapped-fail-hidden", kernel="v4"))
+    expect(label).to_contain_text(f"row 0 / {len(rows) - 1}")
     la = cl.locator("img.mmviz-layout-a")
     src0 = la.get_attribute("src")
     cl.locator(".mmviz-next-diff").click()
@@ -200,18 +212,18 @@ def test_notebook7_smoke(lab, browser):
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         st = page.locator(".mmviz-stepper").first
         label = _label(st)
-        expect(label).to_contain_text("event 0 / 82")
+        expect(label).to_contain_text(f"event 0 / {LAST}")
         src = st.locator("img.mmviz-timeline").get_attribute("src")
         # Notebook 7 binds ArrowLeft/Right in command mode before widgets see them; the
         # buttons take Enter and the slider takes PageUp/PageDown/Home/End.
         st.locator(".mmviz-next").click()
-        expect(label).to_contain_text("event 1 / 82")
+        expect(label).to_contain_text(f"event 1 / {LAST}")
         st.locator(".mmviz-next").focus()
         page.keyboard.press("Enter")
-        expect(label).to_contain_text("event 2 / 82")
+        expect(label).to_contain_text(f"event 2 / {LAST}")
         st.locator(".mmviz-step-slider .noUi-handle").focus()
         page.keyboard.press("End")
-        expect(label).to_contain_text("event 82 / 82")
+        expect(label).to_contain_text(f"event {LAST} / {LAST}")
         expect(st.locator("img.mmviz-timeline")).not_to_have_attribute("src", src)
         _shot(st, "notebook7-stepper")
     finally:

@@ -46,7 +46,7 @@ def maps_snapshot(text):
 
     from ..model.proc_maps import parse_maps
     from ..model.world import World
-    from ..trace import take_snapshot
+    from ..trace import VmaSet, take_snapshot
 
     entries = parse_maps(text)
     world = World.from_maps(text)
@@ -54,7 +54,7 @@ def maps_snapshot(text):
     task_size = world.mm.task_size
     user = tuple(v for v in snap.vmas if v.end <= task_size)
     left_out = len(snap.vmas) - len(user)
-    snap = replace(snap, vmas=user)
+    snap = replace(snap, vmas=VmaSet(user))
     by_start = {e["start"]: e["name"] for e in entries}
     names = {v.id: by_start[v.start] for v in snap.vmas if by_start.get(v.start)}
     return snap, names, left_out

@@ -34,8 +34,7 @@ def security_vm_enough_memory_mm(mm, pages) -> int:
     """Charge `pages` to the commit (overcommit heuristic mode: always allowed unless injected)."""
     world = mm.world
     if world.faults.take("accounting"):
-        world.emit("error", "security_vm_enough_memory_mm",
-                   f"the commit charge of {pages} pages is refused (injected failure)")
+        world.emit("error", "charge_refused", pages=pages)
         return -Errno.ENOMEM
     world.vm_committed += pages
     return 0

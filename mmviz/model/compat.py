@@ -43,7 +43,7 @@ def __compat_vma_mmap(desc, vma) -> int:
         return err
     compat_set_vma_from_desc(vma, desc)
     err = mmap_action_complete(vma, desc.action)
-    if not err and vma.world.config.kernel == "v3":
+    if not err and vma.world.variant.compat_calls_mapped_separately:
         err = __compat_vma_mapped(vma)
     return err
 
@@ -60,29 +60,27 @@ def compat_vma_mmap(file, vma) -> int:
     world = vma.world
     desc = vm_area_desc(vma.vm_mm, file)
     compat_set_desc_from_vma(desc, file, vma)
-    world.inflight["desc"] = desc
     err = call_hook(world, "f_op->mmap_prepare", file.f_op.mmap_prepare, desc)
     if err:
         return err
     if desc.action.hide_from_rmap_until_complete:
-        world.emit("note", "compat_vma_mmap", "hide flag cleared: this VMA is not in any rmap "
-                   "yet, and no i_mmap lock was taken that finish could release")
-    if world.config.kernel == "v4":
+        world.emit("note", "compat_hide_cleared")
+    if world.variant.compat_clears_hide_flag:
         desc.action.hide_from_rmap_until_complete = False
     return __compat_vma_mmap(desc, vma)
 
 
+@kernel_function("mm/util.c", quiet=True)
 def __vma_check_mmap_hook(vma) -> int:
     """A legacy .mmap may not install ->mapped: WARN and refuse (v3/v4; the baseline has no ->mapped).
 
     The check cannot tell a stacked file's compat call from a driver's own .mmap, so it also
     fires when a lower mmap_prepare file set ->mapped; the kernel later removed it for that.
     """
-    if vma.world.config.kernel == "baseline":
+    if not vma.world.variant.checks_mmap_hook:
         return 0
     if vma.vm_ops is not None and vma.vm_ops.mapped is not None:
-        vma.world.emit("warn", "__vma_check_mmap_hook", "WARNING: a legacy f_op->mmap set "
-                       "vm_ops->mapped, which only mmap_prepare may use")
+        vma.world.emit("warn", "check_mmap_hook")
         return -Errno.EINVAL
     return 0
 

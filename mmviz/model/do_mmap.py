@@ -73,7 +73,7 @@ def unmapped_area_topdown(mm, length, align):
 def do_mmap(mm, file, addr, length, prot, flags, pgoff):
     """Validate, pick the address, compute the VM_* flags and call mmap_region; returns (ret, populate)."""
     world = mm.world
-    mmap_assert_write_locked(mm, "do_mmap")
+    mmap_assert_write_locked(mm)
     if not length:
         return -Errno.EINVAL, 0
     if flags & MAP_FIXED_NOREPLACE:
@@ -88,7 +88,7 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
     if pgoff + (length >> PAGE_SHIFT) > ULONG_MAX:
         return -Errno.EOVERFLOW, 0
     if mm.map_count > world.config.max_map_count:
-        world.emit("error", "do_mmap", "map_count is above vm.max_map_count")
+        world.emit("error", "map_count_limit")
         return -Errno.ENOMEM, 0
     vm_flags = (calc_vm_prot_bits(prot) | calc_vm_flag_bits(file, flags) | mm.def_flags
                 | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC)
@@ -96,7 +96,7 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
     if addr < 0:
         return addr, 0
     if flags & MAP_FIXED_NOREPLACE and mm.mm_mt.find_intersection(addr, addr + length):
-        world.emit("error", "do_mmap", "MAP_FIXED_NOREPLACE: the range is already mapped")
+        world.emit("error", "noreplace_exists")
         return -Errno.EEXIST, 0
     if file is not None:
         ino = file.f_inode
@@ -154,12 +154,12 @@ def file_mmap_ok(ino, pgoff, length) -> bool:
 def vm_mmap_pgoff(mm, file, addr, length, prot, flags, pgoff) -> int:
     """Take mmap_lock for write around do_mmap, then populate if asked."""
     from .fault import mm_populate
-    from .nommu import do_mmap_nommu
+    from .nommu import do_mmap as nommu_do_mmap
     mmap_write_lock(mm)
     if mm.world.config.mmu:
         ret, populate = do_mmap(mm, file, addr, length, prot, flags, pgoff)
     else:
-        ret, populate = do_mmap_nommu(mm, file, addr, length, prot, flags, pgoff)
+        ret, populate = nommu_do_mmap(mm, file, addr, length, prot, flags, pgoff)
     mmap_write_unlock(mm)
     if populate:
         mm_populate(mm, ret, populate)

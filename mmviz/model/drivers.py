@@ -148,8 +148,7 @@ def _legacy_mmap_for(world, spec, state, vm_ops):
         vma.vm_private_data = f"{spec.name}:legacy"
         vma.vm_flags |= spec.extra_flags
         if spec.extra_flags:
-            world.emit("note", "f_op->mmap", "the legacy hook changes vm_flags after the merge "
-                       "decision was taken on the old ones")
+            world.emit("note", "legacy_hook_flags")
         return 0
     return mmap
 

@@ -43,15 +43,12 @@ def anon_vma_prepare(vma) -> int:
         return 0
     world = vma.world
     av = find_mergeable_anon_vma(vma)
+    reused = av is not None
     if av is None:
         av = world.new_anon_vma()
-        how = "a new anon_vma"
-    else:
-        how = f"the neighbour's {av!r}"
     vma.anon_vma = av
     vma.anon_vma_chain = [av]
-    world.emit("vma", "anon_vma_prepare", f"first write fault on a private page: {vma.label} "
-               f"gets {how}", vma=vma.id)
+    world.emit("vma", "anon_vma_prepared", vma=vma.id, anon_vma=av.id, reused=reused)
     return 0
 
 
@@ -85,6 +82,7 @@ def fault_in(world, addr, write: bool) -> int:
         mmap_read_unlock(mm)
 
 
+@kernel_function("mm/gup.c", "simplified", quiet=True)
 def mm_populate(mm, start, length):
     """MAP_POPULATE: fault in every page; private writable mappings are written (CoW broken)."""
     world = mm.world
@@ -97,4 +95,4 @@ def mm_populate(mm, start, length):
             handle_mm_fault(vma, max(vma.vm_start, start), write)
     finally:
         mmap_read_unlock(mm)
-    world.emit("note", "mm_populate", "pages faulted in after mmap_lock was dropped")
+    world.emit("note", "populated")

@@ -51,6 +51,7 @@ def __vma_link_file(vma, mapping):
     if is_shared_maywrite(vma.vm_flags):
         mapping.i_mmap_writable += 1
     mapping.i_mmap[vma.id] = vma
+    vma.shared_rb = mapping
 
 
 @kernel_function("mm/mmap.c", quiet=True)
@@ -59,6 +60,7 @@ def __remove_shared_vm_struct(vma, mapping):
         mapping_unmap_writable(mapping)
     if mapping.i_mmap.pop(vma.id, None) is None:
         raise ModelBug(f"{vma.label} was not in the i_mmap of {vma.vm_file.label}")
+    vma.shared_rb = None
 
 
 @kernel_function("mm/vma.c")
@@ -69,17 +71,14 @@ def vma_link_file(vma, hold_rmap_lock: bool):
         return
     mapping = f.f_mapping
     world = vma.world
-    i_mmap_lock_write(mapping, "vma_link_file")
+    i_mmap_lock_write(mapping)
     __vma_link_file(vma, mapping)
-    world.emit("vma", "vma_link_file", f"{vma.label} enters the rmap of {f.label}: truncation "
-               "and reclaim can now find it", vma=vma.id)
+    world.emit("vma", "rmap_linked", vma=vma.id, file=f.label)
     if hold_rmap_lock:
         vma.hidden = True
-        world.emit("note", "vma_link_file", f"hide_from_rmap_until_complete: i_mmap_rwsem of "
-                   f"{f.label} stays held, so no rmap walker can see {vma.label} until the "
-                   "action completes")
+        world.emit("note", "hide_held", vma=vma.id, file=f.label)
     else:
-        i_mmap_unlock_write(mapping, "vma_link_file")
+        i_mmap_unlock_write(mapping)
 
 
 @kernel_function("mm/vma.c", "simplified")
@@ -90,8 +89,8 @@ def unlink_file_vma_batch_process(vmas):
         if vma.vm_file is not None:
             by_mapping.setdefault(id(vma.vm_file.f_mapping), (vma.vm_file.f_mapping, []))[1].append(vma)
     for mapping, group in by_mapping.values():
-        i_mmap_lock_write(mapping, "unlink_file_vma_batch_process")
+        i_mmap_lock_write(mapping)
         for vma in group:
             if vma.id in mapping.i_mmap:
                 __remove_shared_vm_struct(vma, mapping)
-        i_mmap_unlock_write(mapping, "unlink_file_vma_batch_process")
+        i_mmap_unlock_write(mapping)

@@ -1,10 +1,12 @@
 """Locks as model objects with a lockdep-style checker (kernel/locking/rwsem.c, mm/mmap_lock.c).
 
-The model runs one task, so a second write acquisition of a lock it already holds can
-never succeed: the checker reports it and the task is declared hung (TaskHung). Releasing
-a lock that is not held is reported and otherwise ignored, as the kernel would carry on
-with a corrupted count. Per-VMA write locks follow spec §2.11: sequence numbers, released
-all at once by mmap_write_unlock.
+Lock helpers take the kernel's arguments only; the task is `world.current` and the
+function named in events and reports is the innermost modelled function on its stack, as
+lockdep names the caller. One task taking for write a lock it already holds can never
+succeed: the checker reports it and the task is declared hung (TaskHung). Releasing a lock
+that is not held is reported and otherwise ignored, as the kernel would carry on with a
+corrupted count. Per-VMA write locks follow spec §2.11: sequence numbers, released all at
+once by mmap_write_unlock.
 """
 
 from .errors import TaskHung
@@ -12,91 +14,103 @@ from .instrument import kernel_function
 
 
 class RwSem:
-    """A reader/writer semaphore: non-recursive, owner is the one modelled task."""
+    """A reader/writer semaphore: `owner` is the writing task, `readers` the reading ones."""
 
-    __slots__ = ("name", "kind", "writer", "readers")
+    __slots__ = ("world", "name", "kind", "owner", "readers")
 
-    def __init__(self, name: str, kind: str):
+    def __init__(self, world, name: str, kind: str):
+        self.world = world
         self.name = name
-        self.kind = kind          # "mmap_lock", "i_mmap" or "anon_vma"
-        self.writer = False
-        self.readers = 0
+        self.kind = kind          # "mmap_lock", "i_mmap" or "anon_vma": its lockdep class
+        self.owner = None
+        self.readers: list = []
+
+    @property
+    def writer(self) -> bool:
+        return self.owner is not None
 
     @property
     def held(self) -> bool:
-        return self.writer or self.readers > 0
+        return self.owner is not None or bool(self.readers)
+
+    def force_release(self):
+        """Model-only: forget every holder (after a report, so the next call starts clean)."""
+        self.owner = None
+        self.readers.clear()
 
     def __repr__(self):
-        return f"<rwsem {self.name} {'W' if self.writer else ('R' if self.readers else '-')}>"
+        return f"<rwsem {self.name} {'W' if self.owner else ('R' if self.readers else '-')}>"
 
 
-def _violation(world, kind, lock, message):
-    world.report_violation(kind, lock.name, message)
+def current_fn(world) -> str:
+    """The innermost modelled function the running task is in ("user" outside the kernel)."""
+    stack = world.current.stack
+    return stack[-1] if stack else "user"
 
 
-def down_write(world, sem: RwSem, fn: str):
+def down_write(sem: RwSem):
     """Take sem for write; a second acquisition by this task is a self-deadlock.
 
     Mirrors kernel/locking/rwsem.c.
     """
-    if sem.writer or sem.readers:
-        held = "write" if sem.writer else "read"
-        _violation(world, "deadlock", sem,
-                   f"possible recursive locking detected: {fn}() tries to take {sem.name} for "
-                   f"write but this task already holds it for {held}; the task sleeps forever")
-        raise TaskHung(f"self-deadlock in {fn}(): {sem.name} is already held by this task")
-    sem.writer = True
-    world.held_locks.append(sem)
-    world.emit("lock", fn, f"{fn} takes {sem.name} for write", lock=sem.name, mode="write")
+    world = sem.world
+    task = world.current
+    if sem.owner is task or task in sem.readers:
+        held = "write" if sem.owner is task else "read"
+        world.report_violation("deadlock", sem.name, mode="write", held=held)
+        raise TaskHung(f"self-deadlock in {current_fn(world)}(): {sem.name} is already held "
+                       "by this task")
+    sem.owner = task
+    task.held_locks.append(sem)
+    world.emit("lock", "lock", lock=sem.name, mode="write")
 
 
-def up_write(world, sem: RwSem, fn: str):
+def up_write(sem: RwSem):
     """Release a write hold; releasing a lock not held is reported, then ignored.
 
     Mirrors kernel/locking/rwsem.c.
     """
-    if not sem.writer:
-        _violation(world, "unlock-not-held", sem,
-                   f"bad unlock balance detected: {fn}() releases {sem.name}, which this task "
-                   "does not hold (rwsem count underflow)")
+    world = sem.world
+    task = world.current
+    if sem.owner is not task:
+        world.report_violation("unlock-not-held", sem.name, mode="write")
         return
-    sem.writer = False
-    world.held_locks.remove(sem)
-    world.emit("unlock", fn, f"{fn} releases {sem.name}", lock=sem.name, mode="write")
+    sem.owner = None
+    task.held_locks.remove(sem)
+    world.emit("unlock", "unlock", lock=sem.name, mode="write")
 
 
-def down_read(world, sem: RwSem, fn: str):
+def down_read(sem: RwSem):
     """Take sem for read; deadlocks if this task holds it for write. (kernel/locking/rwsem.c)"""
-    if sem.writer:
-        _violation(world, "deadlock", sem,
-                   f"possible recursive locking detected: {fn}() tries to take {sem.name} for "
-                   "read while this task holds it for write; the task sleeps forever")
-        raise TaskHung(f"self-deadlock in {fn}(): {sem.name} is write-held by this task")
-    if sem.readers:
+    world = sem.world
+    task = world.current
+    if sem.owner is task:
+        world.report_violation("deadlock", sem.name, mode="read", held="write")
+        raise TaskHung(f"self-deadlock in {current_fn(world)}(): {sem.name} is write-held by "
+                       "this task")
+    if task in sem.readers:
         # Not a deadlock by itself, but one as soon as a writer queues between the two.
-        _violation(world, "recursive-lock", sem,
-                   f"possible recursive locking detected: {fn}() takes {sem.name} for read "
-                   "again; a writer waiting in between would deadlock this task")
-    sem.readers += 1
-    world.held_locks.append(sem)
-    world.emit("lock", fn, f"{fn} takes {sem.name} for read", lock=sem.name, mode="read")
+        world.report_violation("recursive-lock", sem.name, mode="read")
+    sem.readers.append(task)
+    task.held_locks.append(sem)
+    world.emit("lock", "lock", lock=sem.name, mode="read")
 
 
-def up_read(world, sem: RwSem, fn: str):
+def up_read(sem: RwSem):
     """Release a read hold; reported if not held. (kernel/locking/rwsem.c)"""
-    if not sem.readers:
-        _violation(world, "unlock-not-held", sem,
-                   f"bad unlock balance detected: {fn}() releases {sem.name} for read, "
-                   "which this task does not hold")
+    world = sem.world
+    task = world.current
+    if task not in sem.readers:
+        world.report_violation("unlock-not-held", sem.name, mode="read")
         return
-    sem.readers -= 1
-    world.held_locks.remove(sem)
-    world.emit("unlock", fn, f"{fn} releases {sem.name}", lock=sem.name, mode="read")
+    sem.readers.remove(task)
+    task.held_locks.remove(sem)
+    world.emit("unlock", "unlock", lock=sem.name, mode="read")
 
 
 @kernel_function("include/linux/mmap_lock.h", quiet=True)
 def mmap_write_lock(mm):
-    down_write(mm.world, mm.mmap_lock, "mmap_write_lock")
+    down_write(mm.mmap_lock)
     mm.mm_lock_seq += 1       # odd while write-held (spec §2.11)
 
 
@@ -105,29 +119,26 @@ def mmap_write_unlock(mm):
     world = mm.world
     mm.mm_lock_seq += 1       # every per-VMA write lock is dropped with it
     for vma in mm.vma_write_locked:
-        world.emit("unlock", "mmap_write_unlock",
-                   f"dropping mmap_lock also drops the write lock of {vma.label}",
-                   lock=vma_lock_name(vma), vma=vma.id)
+        mm.vma_journal_add(vma)
+        world.emit("unlock", "vma_unlock_all", lock=vma_lock_name(vma), vma=vma.id)
     mm.vma_write_locked.clear()
-    up_write(world, mm.mmap_lock, "mmap_write_unlock")
+    up_write(mm.mmap_lock)
 
 
 @kernel_function("include/linux/mmap_lock.h", quiet=True)
 def mmap_read_lock(mm):
-    down_read(mm.world, mm.mmap_lock, "mmap_read_lock")
+    down_read(mm.mmap_lock)
 
 
 @kernel_function("include/linux/mmap_lock.h", quiet=True)
 def mmap_read_unlock(mm):
-    up_read(mm.world, mm.mmap_lock, "mmap_read_unlock")
+    up_read(mm.mmap_lock)
 
 
-def mmap_assert_write_locked(mm, fn: str):
+def mmap_assert_write_locked(mm):
     """Report an 'assert' violation unless mmap_lock is write-held. (include/linux/mmap_lock.h)"""
-    if not mm.mmap_lock.writer:
-        mm.world.report_violation("assert", mm.mmap_lock.name,
-                                  f"{fn}(): mmap_assert_write_locked failed: mmap_lock is not "
-                                  "held for write")
+    if mm.mmap_lock.owner is not mm.world.current:
+        mm.world.report_violation("assert", mm.mmap_lock.name, mode="write")
 
 
 def vma_lock_name(vma) -> str:
@@ -149,19 +160,17 @@ def vma_start_write(vma):
     mm = vma.vm_mm
     if vma.vm_lock_seq == mm.mm_lock_seq:
         return
-    mmap_assert_write_locked(mm, "vma_start_write")
+    mmap_assert_write_locked(mm)
     vma.vm_lock_seq = mm.mm_lock_seq
     mm.vma_write_locked.append(vma)
-    mm.world.emit("lock", "vma_start_write", f"{vma.label} is write-locked: page faults on it "
-                  "must wait until mmap_lock is dropped", lock=vma_lock_name(vma), vma=vma.id,
-                  mode="write")
+    mm.world.emit("lock", "vma_write_lock", lock=vma_lock_name(vma), vma=vma.id, mode="write")
 
 
-def i_mmap_lock_write(mapping, fn="i_mmap_lock_write"):
+def i_mmap_lock_write(mapping):
     """Take a file's rmap lock for write. (include/linux/fs.h)"""
-    down_write(mapping.host.world, mapping.i_mmap_rwsem, fn)
+    down_write(mapping.i_mmap_rwsem)
 
 
-def i_mmap_unlock_write(mapping, fn="i_mmap_unlock_write"):
+def i_mmap_unlock_write(mapping):
     """Release a file's rmap lock. (include/linux/fs.h)"""
-    up_write(mapping.host.world, mapping.i_mmap_rwsem, fn)
+    up_write(mapping.i_mmap_rwsem)

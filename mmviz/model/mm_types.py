@@ -20,9 +20,9 @@ class anon_vma:
 
     __slots__ = ("id", "rwsem", "was_cloned", "was_unlinked")
 
-    def __init__(self, ident: int):
+    def __init__(self, world, ident: int):
         self.id = ident
-        self.rwsem = RwSem(f"anon_vma#{ident}.rwsem", "anon_vma")
+        self.rwsem = RwSem(world, f"anon_vma#{ident}.rwsem", "anon_vma")
         self.was_cloned = False
         self.was_unlinked = False
 
@@ -122,35 +122,49 @@ class file:
         return f"<file {self.label}>"
 
 
+_set = object.__setattr__
+
+
 class vm_area_struct:
-    """One VMA: a half-open page-aligned range with flags, file, pgoff, ops and lock state."""
+    """One VMA: a half-open page-aligned range with flags, file, pgoff, ops and lock state.
+
+    Every assignment to a field also notes the VMA in its mm's change journal
+    (`mm_struct.vma_journal`): "which VMAs changed" is then known without looking at all of
+    them, for incremental checks and for observers such as the trace recorder.
+    """
 
     __slots__ = ("id", "vm_mm", "vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags",
                  "vm_page_prot", "anon_vma", "anon_vma_chain", "vm_ops", "vm_private_data",
                  "vm_lock_seq", "vm_refcnt", "vm_policy", "anon_name", "vm_userfaultfd_ctx",
-                 "hidden", "closed", "freed")
+                 "shared_rb", "hidden", "closed", "freed")
 
     def __init__(self, mm, ident):
-        self.vm_mm = mm
-        self.id = ident
-        self.vm_start = 0
-        self.vm_end = 0
-        self.vm_pgoff = 0
-        self.vm_file = None
-        self.vm_flags = 0
-        self.vm_page_prot = 0
-        self.anon_vma = None
-        self.anon_vma_chain: list = []   # the anon_vmas this VMA is chained to; >1 = fork child
-        self.vm_ops = None
-        self.vm_private_data = None
-        self.vm_lock_seq = -1
-        self.vm_refcnt = 0          # 0 = detached, 1 = attached
-        self.vm_policy = None
-        self.anon_name = None
-        self.vm_userfaultfd_ctx = None
-        self.hidden = False         # model-only: linked while i_mmap_rwsem is held (hide flag)
-        self.closed = False         # model-only: ->close has run
-        self.freed = False          # model-only: remove_vma has run (catches a double free)
+        _set(self, "vm_mm", mm)
+        _set(self, "id", ident)
+        _set(self, "vm_start", 0)
+        _set(self, "vm_end", 0)
+        _set(self, "vm_pgoff", 0)
+        _set(self, "vm_file", None)
+        _set(self, "vm_flags", 0)
+        _set(self, "vm_page_prot", 0)
+        _set(self, "anon_vma", None)
+        _set(self, "anon_vma_chain", [])  # the anon_vmas this VMA is chained to; >1 = fork child
+        _set(self, "vm_ops", None)
+        _set(self, "vm_private_data", None)
+        _set(self, "vm_lock_seq", -1)
+        _set(self, "vm_refcnt", 0)        # 0 = detached, 1 = attached
+        _set(self, "vm_policy", None)
+        _set(self, "anon_name", None)
+        _set(self, "vm_userfaultfd_ctx", None)
+        _set(self, "shared_rb", None)     # the address_space whose i_mmap holds this VMA
+        _set(self, "hidden", False)       # model-only: linked while i_mmap_rwsem is held (hide flag)
+        _set(self, "closed", False)       # model-only: ->close has run
+        _set(self, "freed", False)        # model-only: freed (catches a double free)
+        mm.vma_journal_add(self)
+
+    def __setattr__(self, name, value):
+        _set(self, name, value)
+        self.vm_mm.vma_journal_add(self)
 
     @property
     def world(self):
@@ -262,14 +276,26 @@ def vma_desc_clear_flags(desc, bits) -> None:
     desc.vm_flags &= ~bits
 
 
-class mm_struct:
-    """One address space: the VMA tree, map_count, mmap_lock and the counters mmap touches."""
+VMA_JOURNAL_MAX = 1 << 16
 
-    def __init__(self, world):
+
+class mm_struct:
+    """One address space: the VMA tree, map_count, mmap_lock and the counters mmap touches.
+
+    `vma_journal` holds the VMAs created, changed, stored, erased or unlocked since its
+    reader last emptied it; past VMA_JOURNAL_MAX entries it is emptied and
+    `vma_journal_resets` counts up, telling a reader to look at every VMA again.
+    """
+
+    def __init__(self, world, pid=1):
         self.world = world
-        self.mm_mt = VmaTree()
+        self.owner_pid = pid
+        self.vma_journal: set = set()
+        self.vma_journal_resets = 0
+        self.mm_mt = VmaTree(self.vma_journal_add)
         self.map_count = 0
-        self.mmap_lock = RwSem("mmap_lock", "mmap_lock")
+        self.mmap_lock = RwSem(world, "mmap_lock" if pid == 1 else f"mmap_lock[{pid}]",
+                               "mmap_lock")
         self.mm_lock_seq = 0
         self.vma_write_locked: list = []   # VMAs write-locked in the current mmap_lock section
         self.total_vm = 0
@@ -281,3 +307,10 @@ class mm_struct:
         self.task_size = TASK_SIZE
         # x86-64 default top-down layout: below the stack gap of a 47-bit address space.
         self.mmap_base = 0x7FFF_F7FF_F000
+
+    def vma_journal_add(self, vma):
+        journal = self.vma_journal
+        journal.add(vma)
+        if len(journal) > VMA_JOURNAL_MAX:
+            journal.clear()
+            self.vma_journal_resets += 1

@@ -1,7 +1,7 @@
 """mmap_action: prepare, complete and finish, per kernel variant (mm/util.c, mm/memory.c).
 
-Spec §3. The variant changes only where the rmap lock is dropped and in which order the
-callbacks and the unmap run:
+Spec §3. The variant (`world.variant.completion`) changes only where the rmap lock is
+dropped and in which order the callbacks and the unmap run:
 - baseline: finish unmaps while the caller still holds i_mmap_rwsem (self-deadlock, §6b);
   a failing success_hook returns an error with the mapping left in place (§6i).
 - v3: finish drops the lock first; ->mapped runs afterwards in __mmap_region and drops the
@@ -11,7 +11,7 @@ callbacks and the unmap run:
 
 from .errno import Errno
 from .instrument import call_hook, kernel_function
-from .locking import i_mmap_unlock_write
+from .locking import i_mmap_unlock_write, mmap_assert_write_locked
 from .mm_types import vma_desc_pages
 from .uapi import PAGE_SHIFT, PAGE_SIZE
 from .vm_flags import VMA_REMAP_FLAGS, VmFlags
@@ -85,18 +85,16 @@ def remap_pfn_range_prepare(desc) -> int:
     r = desc.action.remap
     world = desc.world
     if not _range_in_desc(desc, r["start"], r["size"]):
-        world.emit("error", "remap_pfn_range_prepare", "the remap range lies outside the mapping")
+        world.emit("error", "remap_outside")
         return -Errno.EFAULT
     cow = (desc.vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE
     if cow:
         if r["start"] != desc.start or r["start"] + r["size"] != desc.end:
-            world.emit("error", "remap_pfn_range_prepare", "a private writable remap must "
-                       "cover the whole mapping")
+            world.emit("error", "remap_cow_partial")
             return -Errno.EINVAL
         desc.pgoff = r["start_pfn"]
     desc.vm_flags |= VMA_REMAP_FLAGS
-    world.emit("note", "remap_pfn_range_prepare", "VM_IO|VM_PFNMAP|VM_DONTEXPAND|VM_DONTDUMP "
-               "set: the mapping is now VM_SPECIAL and can never merge")
+    world.emit("note", "remap_flags_set")
     return 0
 
 
@@ -108,8 +106,7 @@ def simple_ioremap_prepare(desc) -> int:
         return -Errno.EINVAL
     pages = (size + (phys & (PAGE_SIZE - 1)) + PAGE_SIZE - 1) >> PAGE_SHIFT
     if desc.pgoff > pages or vma_desc_pages(desc) > pages - desc.pgoff:
-        desc.world.emit("error", "simple_ioremap_prepare", "the mapping does not fit in the "
-                        "device's physical range")
+        desc.world.emit("error", "ioremap_too_big")
         return -Errno.EINVAL
     pfn = (phys >> PAGE_SHIFT) + desc.pgoff
     mmap_action_ioremap_full(desc, pfn)
@@ -129,7 +126,7 @@ def io_remap_pfn_range_prepare(desc) -> int:
 def map_kernel_pages_prepare(desc) -> int:
     world = desc.world
     if desc.vm_flags & VmFlags.VM_PFNMAP:
-        world.emit("warn", "map_kernel_pages_prepare", "WARNING: VM_PFNMAP set on a page-backed map")
+        world.emit("warn", "kernel_pages_pfnmap")
     desc.vm_flags |= VmFlags.VM_MIXEDMAP
     mk = desc.action.map_kernel
     if not _range_in_desc(desc, mk["start"], mk["nr_pages"] * PAGE_SIZE):
@@ -144,8 +141,7 @@ def mmap_action_prepare(desc) -> int:
     t = desc.action.type
     if not world.config.mmu:
         if t != "MMAP_NOTHING":
-            world.emit("warn", "mmap_action_prepare", f"WARNING: {t} is not supported without "
-                       "an MMU (nommu prepare warns and carries on)")
+            world.emit("warn", "nommu_prepare_unsupported", type=t)
         return 0
     if t == "MMAP_NOTHING":
         return 0
@@ -157,34 +153,32 @@ def mmap_action_prepare(desc) -> int:
         return simple_ioremap_prepare(desc)
     if t == "MMAP_MAP_KERNEL_PAGES":
         return map_kernel_pages_prepare(desc)
-    world.emit("warn", "mmap_action_prepare", f"WARNING: unknown action type {t}")
+    world.emit("warn", "unknown_action", type=t)
     return -Errno.EINVAL
 
 
 # --- complete -------------------------------------------------------------------------------
 
-def _fill_ptes(vma, fn, what):
+def _fill_ptes(vma, **what):
+    """Fill the page tables for an action, or fail where a test armed "action_complete"."""
     world = vma.world
     err = world.faults.take_errno("action_complete")
     if err:
-        world.emit("error", fn, f"{what} fails with {Errno.name_of(err)} (injected): the "
-                   "partly filled range is zapped", errno=err)
+        world.emit("error", "fill_fail", errno=err, **what)
         return err
-    world.emit("note", fn, f"{what}: the page tables of {vma.label} are filled", vma=vma.id)
+    world.emit("note", "fill_done", vma=vma.id, **what)
     return 0
 
 
 @kernel_function("mm/memory.c")
 def remap_pfn_range_complete(vma, action) -> int:
     r = action.remap
-    return _fill_ptes(vma, "remap_pfn_range_complete",
-                      f"map PFNs {r['start_pfn']:#x}.. at {r['start']:#x}")
+    return _fill_ptes(vma, op="remap", start_pfn=r["start_pfn"], start=r["start"])
 
 
 @kernel_function("mm/memory.c")
 def map_kernel_pages_complete(vma, action) -> int:
-    return _fill_ptes(vma, "map_kernel_pages_complete",
-                      f"insert {action.map_kernel['nr_pages']} kernel pages")
+    return _fill_ptes(vma, op="kernel_pages", nr_pages=action.map_kernel["nr_pages"])
 
 
 @kernel_function("mm/util.c")
@@ -195,8 +189,7 @@ def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
     if not world.config.mmu:
         err = 0
         if t != "MMAP_NOTHING":
-            world.emit("warn", "mmap_action_complete", f"WARNING: {t} cannot complete without an "
-                       "MMU: -EINVAL")
+            world.emit("warn", "nommu_complete_unsupported", type=t)
             err = -Errno.EINVAL
     elif t == "MMAP_NOTHING":
         err = 0
@@ -205,8 +198,7 @@ def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
     elif t == "MMAP_MAP_KERNEL_PAGES":
         err = map_kernel_pages_complete(vma, action)
     else:
-        world.emit("warn", "mmap_action_complete", f"WARNING: {t} should have been rewritten "
-                   "by prepare")
+        world.emit("warn", "action_not_rewritten", type=t)
         err = -Errno.EINVAL
     return mmap_action_finish(vma, action, err, rmap_lock_held)
 
@@ -240,17 +232,24 @@ def maybe_rmap_unlock_action(vma, action):
         return
     world = vma.world
     if vma.vm_file is None:
-        world.emit("warn", "maybe_rmap_unlock_action", "WARNING: hide flag on an anonymous VMA")
+        world.emit("warn", "hide_on_anon")
         action.hide_from_rmap_until_complete = False
         return
     vma.hidden = False
-    i_mmap_unlock_write(vma.vm_file.f_mapping, "maybe_rmap_unlock_action")
+    i_mmap_unlock_write(vma.vm_file.f_mapping)
     action.hide_from_rmap_until_complete = False
 
 
-def _unmap_new_vma(vma, fn):
-    vma.world.emit("note", fn, f"the action failed: unmap the new {vma.label}", vma=vma.id)
+def _unmap_new_vma(vma):
+    vma.world.emit("note", "unmap_new_vma", vma=vma.id)
     return do_munmap(vma.vm_mm, vma.vm_start, vma.pages() << PAGE_SHIFT)
+
+
+@kernel_function("mm/internal.h", quiet=True)
+def unmap_vma_locked(vma):
+    """v3's helper: assert mmap_lock is write-held, then do_munmap the whole VMA (removed in v4)."""
+    mmap_assert_write_locked(vma.vm_mm)
+    return _unmap_new_vma(vma)
 
 
 def _apply_error_hook(vma, action, err):
@@ -258,16 +257,16 @@ def _apply_error_hook(vma, action, err):
         return err
     new = call_hook(vma.world, "error_hook", action.error_hook, err)
     if not new:
-        vma.world.emit("warn", "mmap_action_finish", "WARNING: error_hook cleared the error")
+        vma.world.emit("warn", "error_hook_cleared")
     return new
 
 
 @kernel_function("mm/util.c")
 def mmap_action_finish(vma, action, err, rmap_lock_held=False) -> int:
-    variant = vma.world.config.kernel
-    if variant == "v4":
+    completion = vma.world.variant.completion
+    if completion == "mapped_then_unlock":
         return _finish_v4(vma, action, err)
-    if variant == "v3":
+    if completion == "unlock_then_mapped":
         return _finish_v3(vma, action, err, rmap_lock_held)
     return _finish_baseline(vma, action, err)
 
@@ -284,7 +283,7 @@ def _finish_v4(vma, action, err):
     maybe_rmap_unlock_action(vma, action)
     if not err:
         return 0
-    _unmap_new_vma(vma, "mmap_action_finish")
+    _unmap_new_vma(vma)
     return _apply_error_hook(vma, action, err)
 
 
@@ -295,13 +294,13 @@ def _finish_v3(vma, action, err, rmap_lock_held):
     """
     if rmap_lock_held:
         vma.hidden = False
-        i_mmap_unlock_write(vma.vm_file.f_mapping, "mmap_action_finish")
+        i_mmap_unlock_write(vma.vm_file.f_mapping)
     if not err:
         if action.success_hook is not None:
             # v3 returns the hook's result directly: a failure leaves the mapping in place.
             return call_hook(vma.world, "success_hook", action.success_hook, vma)
         return 0
-    _unmap_new_vma(vma, "unmap_vma_locked")
+    unmap_vma_locked(vma)
     return _apply_error_hook(vma, action, err)
 
 
@@ -312,7 +311,7 @@ def _finish_baseline(vma, action, err):
     """
     if err:
         # The caller (call_action_complete) still holds i_mmap_rwsem if the hide flag is set.
-        _unmap_new_vma(vma, "mmap_action_finish")
+        _unmap_new_vma(vma)
         return _apply_error_hook(vma, action, err)
     if action.success_hook is not None:
         return call_hook(vma.world, "success_hook", action.success_hook, vma)
@@ -325,6 +324,6 @@ def call_mapped_hook(map, vma) -> int:
     err = invoke_mapped(vma)
     if err:
         if map.hold_file_rmap_lock:
-            i_mmap_unlock_write(vma.vm_file.f_mapping, "call_mapped_hook")
-        _unmap_new_vma(vma, "unmap_vma_locked")
+            i_mmap_unlock_write(vma.vm_file.f_mapping)
+        unmap_vma_locked(vma)
     return err

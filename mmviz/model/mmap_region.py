@@ -1,8 +1,9 @@
 """mmap_region() and __mmap_region(): establishing a new mapping (mm/vma.c), spec §2.2–§2.9.
 
 The kernel reads `current->mm`; the model passes `mm` explicitly. Step labels S0–S11 and
-E1–E2 follow spec §2.3 and appear in the trace. The kernel variant (baseline, v3, v4)
-changes only the completion at S10 and how the rmap-lock flag travels (spec §0.1).
+E1–E2 follow spec §2.3 and appear in the trace as `step` events. The kernel variant
+changes only the completion at S10 and how the rmap-lock flag travels (spec §0.1); both
+are read from `world.variant`.
 """
 
 from .accounting import accountable_mapping, may_expand_vm, security_vm_enough_memory_mm, vm_stat_account, vm_unacct_memory
@@ -17,7 +18,7 @@ from .uapi import PAGE_SHIFT
 from .vm_flags import VM_LOCKED_MASK, VM_SPECIAL, VmFlags
 from .vma_merge import vma_iterator, vma_merge_new_range, vma_merge_struct
 from .vma_munmap import init_vma_munmap, vms_abort_munmap_vmas, vms_clean_up_area, vms_complete_munmap_vmas, vms_gather_munmap_vmas
-from .vma_split import vm_area_alloc
+from .vma_split import vm_area_alloc, vm_area_free
 
 
 class mmap_state:
@@ -56,8 +57,8 @@ def vm_get_page_prot(vm_flags) -> int:
     return vm_flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC | VmFlags.VM_SHARED)
 
 
-def _step(world, step, msg):
-    world.emit("note", world.stack[-1] if world.stack else "__mmap_region", msg, step=step)
+def _step(world, step, **fields):
+    world.emit("note", "step", step=step, **fields)
 
 
 def can_set_ksm_flags_early(map) -> bool:
@@ -92,7 +93,7 @@ def __mmap_setup(map, desc) -> int:
         map.prev = mm.mm_mt.prev_before(map.addr)
         map.next = mm.mm_mt.next_from(map.end)
     if not may_expand_vm(mm, map.vm_flags, map.pglen - vms.nr_pages):
-        world.emit("error", "__mmap_setup", "may_expand_vm: the address-space limit would be exceeded")
+        world.emit("error", "may_expand_vm_fail")
         return -Errno.ENOMEM
     if accountable_mapping(map.file, map.vm_flags):
         map.charged = map.pglen - vms.nr_accounted
@@ -122,7 +123,7 @@ def call_action_prepare(map, desc) -> int:
     err = mmap_action_prepare(desc)
     if err:
         return err
-    if map.world.config.kernel in ("baseline", "v3"):
+    if map.world.variant.hide_flag_in_map_state:
         # Before v4 the hide flag was copied into the mmap_state here.
         map.hold_file_rmap_lock = desc.action.hide_from_rmap_until_complete
     return 0
@@ -134,8 +135,7 @@ def call_mmap_prepare(map, desc) -> int:
     world = map.world
     err = call_hook(world, "f_op->mmap_prepare", map.file.f_op.mmap_prepare, desc)
     if err:
-        world.emit("error", "call_mmap_prepare", f"f_op->mmap_prepare failed with "
-                   f"{Errno.name_of(err)}", errno=err)
+        world.emit("error", "prepare_fail", errno=err)
         return err
     err = call_action_prepare(map, desc)
     if err:
@@ -144,8 +144,7 @@ def call_mmap_prepare(map, desc) -> int:
     if desc.vm_file is not map.file:
         map.file_doesnt_need_get = True
         map.file = desc.vm_file
-        world.emit("note", "call_mmap_prepare", f"the driver swapped the file to "
-                   f"{desc.vm_file.label}; it already holds the reference")
+        world.emit("note", "file_swapped", file=desc.vm_file.label)
     map.vm_flags = desc.vm_flags
     map.page_prot = desc.page_prot
     map.vm_ops = desc.vm_ops
@@ -163,19 +162,15 @@ def __mmap_new_file_vma(map, vma) -> int:
     if err:
         fput(vma.vm_file)
         vma.vm_file = None
-        world.emit("note", "__mmap_new_file_vma", "f_op->mmap failed: dummy vm_ops installed, "
-                   "the file reference dropped and the driver's partial PTEs zapped "
-                   "(unmap_region)", errno=err)
+        world.emit("note", "legacy_mmap_fail", errno=err)
         return err
     if vma.vm_start != map.addr:
-        world.emit("warn", "__mmap_new_file_vma", "WARNING: the driver moved vm_start")
+        world.emit("warn", "legacy_moved_start")
     if (map.vm_flags != vma.vm_flags and not map.vm_flags & VmFlags.VM_MAYWRITE
             and vma.vm_flags & VmFlags.VM_MAYWRITE):
-        world.emit("warn", "__mmap_new_file_vma", "WARNING: the driver granted VM_MAYWRITE "
-                   "that the checks had refused")
+        world.emit("warn", "legacy_granted_maywrite")
     if vma.vm_flags != map.vm_flags:
-        world.emit("note", "__mmap_new_file_vma", "f_op->mmap changed the flags after the merge "
-                   "decision: the new VMA can no longer merge with its neighbours")
+        world.emit("note", "legacy_changed_flags")
     map.file = vma.vm_file
     map.vm_flags = vma.vm_flags
     return 0
@@ -193,7 +188,8 @@ def __mmap_new_vma(map, action):
     vma.vm_flags = map.vm_flags
     vma.vm_page_prot = map.page_prot
     if world.faults.take("prealloc"):
-        world.emit("error", "__mmap_new_vma", "vma_iter_prealloc fails (injected): the VMA is freed")
+        world.emit("error", "prealloc_fail_new")
+        vm_area_free(vma)
         return -Errno.ENOMEM, None
     if map.file is not None:
         err = __mmap_new_file_vma(map, vma)
@@ -203,6 +199,7 @@ def __mmap_new_vma(map, action):
         vma.vm_ops = None     # vma_set_anonymous
         err = 0
     if err:
+        vm_area_free(vma)
         return err, None
     if not map.check_ksm_early:
         if world.config.ksm_merge_any and not vma.vm_flags & VM_SPECIAL:
@@ -211,10 +208,9 @@ def __mmap_new_vma(map, action):
     vma.vm_refcnt = 1
     mm.mm_mt.store(vma)
     mm.map_count += 1
-    world.emit("vma", "__mmap_new_vma", f"{vma.label} [{vma.vm_start:#x},{vma.vm_end:#x}) is "
-               "stored in the VMA tree, write-locked so no page fault can use it yet", vma=vma.id)
-    hold = (action.hide_from_rmap_until_complete if world.config.kernel == "v4"
-            else map.hold_file_rmap_lock)
+    world.emit("vma", "vma_stored", vma=vma.id, start=vma.vm_start, end=vma.vm_end)
+    hold = (map.hold_file_rmap_lock if world.variant.hide_flag_in_map_state
+            else action.hide_from_rmap_until_complete)
     vma_link_file(vma, hold)
     return 0, vma
 
@@ -263,76 +259,72 @@ def call_action_complete(map, desc, vma) -> int:
     ret = mmap_action_complete(vma, desc.action)
     if map.hold_file_rmap_lock:
         vma.hidden = False
-        i_mmap_unlock_write(vma.vm_file.f_mapping, "call_action_complete")
+        i_mmap_unlock_write(vma.vm_file.f_mapping)
     return ret
 
 
 @kernel_function("mm/vma.c")
 def __mmap_region(mm, file, addr, length, vm_flags, pgoff) -> int:
     world = mm.world
-    variant = world.config.kernel
     have_mmap_prepare = file is not None and file.f_op.mmap_prepare is not None
     vmi = vma_iterator(mm, addr)
     map = mmap_state(mm, vmi, addr, length, pgoff, vm_flags, file)
     desc = vm_area_desc(mm, file)
-    world.inflight["desc"] = desc if have_mmap_prepare else None
     allocated_new = False
-    _step(world, "S0", f"set up the mmap_state for [{addr:#x},{addr + length:#x})"
-          + (" and an empty descriptor for f_op->mmap_prepare" if have_mmap_prepare else ""))
+    _step(world, "S0", start=addr, end=addr + length, prepare=have_mmap_prepare)
     map.check_ksm_early = can_set_ksm_flags_early(map)
-    _step(world, "S2", "__mmap_setup: deal with anything already mapped there, charge memory")
+    _step(world, "S2")
     error = __mmap_setup(map, desc)
     if not error and have_mmap_prepare:
-        _step(world, "S3", "call the driver's mmap_prepare: no VMA exists yet, only the descriptor")
+        _step(world, "S3")
         error = call_mmap_prepare(map, desc)
     if error:
-        _step(world, "S4", f"setup or prepare failed ({Errno.name_of(error)}): go straight to "
-              "abort_munmap, skipping unacct_error")
+        _step(world, "S4", errno=error)
         return _abort_munmap(map, error)
     if map.check_ksm_early:
         update_ksm_flags(map)
     vma = None
     if map.prev is not None or map.next is not None:
-        _step(world, "S6", "try to merge the new range with its neighbours, judged on the final "
-              "flags, file and pgoff")
+        _step(world, "S6")
         vmg = vma_merge_struct(mm, vmi, map.addr, map.end, map.pgoff, map.vm_flags, map.file,
                                prev=map.prev, next=map.next)
         vma = vma_merge_new_range(vmg)
     if vma is None:
-        _step(world, "S7", "no merge: allocate and insert a new VMA")
+        _step(world, "S7")
         error, vma = __mmap_new_vma(map, desc.action)
         if error:
             return _unacct_error(map, error)
         allocated_new = True
     elif have_mmap_prepare:
-        world.emit("note", "__mmap_region", f"merged into {vma.label}: no action and no "
-                   "vm_ops->mapped will run for this mmap() call", vma=vma.id)
+        world.emit("note", "merged_no_action", vma=vma.id)
     if have_mmap_prepare:
-        _step(world, "S8", f"copy the driver's vm_ops and private_data onto {vma.label}")
+        _step(world, "S8", vma=vma.id)
         set_vma_user_defined_fields(vma, map)
-    _step(world, "S9", "__mmap_complete: free replaced VMAs, account, set the page protection")
+    _step(world, "S9")
     __mmap_complete(map, vma)
     if have_mmap_prepare and allocated_new:
-        _step(world, "S10", "complete the action on the new VMA, call vm_ops->mapped and the hooks")
-        if variant == "v4":
-            error = mmap_action_complete(vma, desc.action)
-        elif variant == "v3":
-            error = mmap_action_complete(vma, desc.action, rmap_lock_held=map.hold_file_rmap_lock)
-            if not error:
-                error = call_mapped_hook(map, vma)
-        else:
-            error = call_action_complete(map, desc, vma)
+        _step(world, "S10")
+        error = _complete_by_variant(map, desc, vma)
         if error:
-            world.inflight["desc"] = None
             return error
-    world.inflight["desc"] = None
-    _step(world, "S11", f"the mapping is established at {addr:#x}")
+    _step(world, "S11", addr=addr)
     return addr
+
+
+def _complete_by_variant(map, desc, vma) -> int:
+    """S10 as each variant wrote it (spec §0.1): three shapes of the same completion."""
+    completion = map.world.variant.completion
+    if completion == "unlock_after_finish":
+        return call_action_complete(map, desc, vma)
+    if completion == "unlock_then_mapped":
+        error = mmap_action_complete(vma, desc.action, rmap_lock_held=map.hold_file_rmap_lock)
+        return error or call_mapped_hook(map, vma)
+    return mmap_action_complete(vma, desc.action)
 
 
 def _unacct_error(map, error):
     world = map.world
-    _step(world, "E1", "unacct_error: give back the commit charge, then abort")
+    _step(world, "E1")
     if map.charged:
         vm_unacct_memory(world, map.charged)
     return _abort_munmap(map, error)
@@ -340,19 +332,17 @@ def _unacct_error(map, error):
 
 def _abort_munmap(map, error):
     world = map.world
-    _step(world, "E2", "abort_munmap: drop a swapped file's reference and restore or hole the "
-          "old range")
+    _step(world, "E2")
     if map.file_doesnt_need_get:
         fput(map.file)
     vms_abort_munmap_vmas(map.vms)
-    world.inflight["desc"] = None
     return error
 
 
 @kernel_function("mm/vma.c")
 def mmap_region(mm, file, addr, length, vm_flags, pgoff) -> int:
     """Checks that must precede __mmap_region, and the temporary writable count of a shared file."""
-    mmap_assert_write_locked(mm, "mmap_region")
+    mmap_assert_write_locked(mm)
     if mm.world.config.mdwe and vm_flags & VmFlags.VM_WRITE and vm_flags & VmFlags.VM_EXEC:
         return -Errno.EACCES
     writable = file is not None and is_shared_maywrite(vm_flags)

@@ -64,8 +64,7 @@ def mprotect_fixup(vmi, vma, pprev, start, end, newflags) -> int:
     vma_start_write(vma)
     vma.vm_flags = newflags
     vma.vm_page_prot = vm_get_page_prot(newflags)
-    world.emit("vma", "mprotect_fixup", f"{vma.label} [{vma.vm_start:#x},{vma.vm_end:#x}) now "
-               f"has the new protection", vma=vma.id)
+    world.emit("vma", "mprotect_done", vma=vma.id, start=vma.vm_start, end=vma.vm_end)
     if oldflags & VmFlags.VM_ACCOUNT and not newflags & VmFlags.VM_ACCOUNT:
         vm_unacct_memory(world, nrpages)
     vm_stat_account(mm, oldflags, -nrpages)

@@ -12,7 +12,7 @@ from .instrument import kernel_function
 from .mm_types import FMODE_WRITE
 from .uapi import MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_WRITE
 from .vm_flags import VmFlags
-from .vma_split import vm_area_alloc
+from .vma_split import vm_area_alloc, vm_area_free
 
 
 @kernel_function("mm/nommu.c", "simplified")
@@ -32,7 +32,8 @@ def validate_mmap_request(file, addr, length, prot, flags, pgoff) -> int:
 
 
 @kernel_function("mm/nommu.c", "simplified")
-def do_mmap_nommu(mm, file, addr, length, prot, flags, pgoff):
+def do_mmap(mm, file, addr, length, prot, flags, pgoff):
+    """nommu's do_mmap: carve a region, run the file's hook through mmap_file(), add the VMA."""
     world = mm.world
     err = validate_mmap_request(file, addr, length, prot, flags, pgoff)
     if err:
@@ -55,14 +56,13 @@ def do_mmap_nommu(mm, file, addr, length, prot, flags, pgoff):
         vma.vm_file = get_file(file)
         err = mmap_file(file, vma)
         if err:
-            world.emit("note", "do_mmap", "the file's hook failed: nommu frees the region and "
-                       "the VMA (error_just_free)", errno=err)
+            world.emit("note", "nommu_hook_fail", errno=err)
             fput(vma.vm_file)
+            vm_area_free(vma)
             return err, 0
     vma.vm_refcnt = 1
     mm.mm_mt.store(vma)
     mm.map_count += 1
     vma_link_file(vma, False)
-    world.emit("vma", "do_mmap", f"{vma.label} [{vma.vm_start:#x},{vma.vm_end:#x}) added "
-               "(nommu never merges)", vma=vma.id)
+    world.emit("vma", "nommu_added", vma=vma.id, start=vma.vm_start, end=vma.vm_end)
     return vma.vm_start, 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from .errno import Errno
 from .errors import ModelBug
-from .file_ops import __remove_shared_vm_struct, fput
 from .instrument import kernel_function
-from .locking import down_write, i_mmap_lock_write, i_mmap_unlock_write, mmap_assert_write_locked, up_write, vma_start_write
+from .locking import mmap_assert_write_locked, vma_start_write
+from .vma_prepare import vma_complete, vma_prepare, vma_prepare_state
 from .mm_types import vma_is_fork_child, vma_pages
 from .uapi import PAGE_SHIFT
 from .vm_flags import VM_IGNORE_MERGE, VM_SPECIAL, VM_STICKY
@@ -169,9 +169,7 @@ def dup_anon_vma(dst, src):
         dst.anon_vma = src.anon_vma
         dst.anon_vma_chain = list(src.anon_vma_chain)
         src.anon_vma.was_cloned = True
-        dst.world.emit("vma", "dup_anon_vma", f"{dst.label} takes {src.anon_vma!r} from "
-                       f"{src.label} so the merged VMA keeps its anonymous pages reachable",
-                       vma=dst.id)
+        dst.world.emit("vma", "dup_anon_vma", vma=dst.id, anon_vma=src.anon_vma.id, src=src.id)
         return 0, dst
     return 0, None
 
@@ -184,10 +182,9 @@ def unlink_anon_vmas(vma):
     vma.anon_vma_chain = []
 
 
-def _vma_iter_prealloc(world, fn) -> int:
+def _vma_iter_prealloc(world) -> int:
     if world.faults.take("prealloc"):
-        world.emit("error", fn, "vma_iter_prealloc fails: no memory for maple tree nodes "
-                   "(injected, like the kernel tests' fail_prealloc)")
+        world.emit("error", "prealloc_fail_merge")
         return -Errno.ENOMEM
     return 0
 
@@ -206,7 +203,7 @@ def commit_merge(vmg) -> int:
     mm = vmg.mm
     vma = vmg.middle if vmg._adjust_next_start else vmg.target
     vmg.vmi.index = vmg.end if vmg._adjust_next_start else vmg.start
-    if _vma_iter_prealloc(world, "commit_merge"):
+    if _vma_iter_prealloc(world):
         return -Errno.ENOMEM
 
     removed = []
@@ -220,13 +217,10 @@ def commit_merge(vmg) -> int:
     elif vmg._adjust_next_start:
         adjust = vmg.next
 
-    # vma_prepare(): the file rmap and anon_vma locks cover the range change.
-    mapping = vma.vm_file.f_mapping if vma.vm_file is not None else None
-    if mapping is not None:
-        i_mmap_lock_write(mapping, "vma_prepare")
-    av = vma.anon_vma or (adjust.anon_vma if adjust is not None else None)
-    if av is not None:
-        down_write(world, av.rwsem, "vma_prepare")
+    vp = vma_prepare_state(vma, vma.vm_file.f_mapping if vma.vm_file is not None else None,
+                           vma.anon_vma or (adjust.anon_vma if adjust is not None else None),
+                           remove=removed)
+    vma_prepare(vp)
 
     tree = mm.mm_mt
     for r in removed:
@@ -242,29 +236,17 @@ def commit_merge(vmg) -> int:
         vma_set_range(vma, vmg.start, vmg.end, vmg.pgoff)
         vma_set_range(nxt, vmg.end, nxt.vm_end, nxt.vm_pgoff - delta)
         tree.store(stored)
-        world.emit("vma", "commit_merge", f"{vma.label} shrinks to [{vma.vm_start:#x},"
-                   f"{vma.vm_end:#x}) and {nxt.label} grows down to {nxt.vm_start:#x}", vma=nxt.id)
+        world.emit("vma", "merge_shift", vma=nxt.id, middle=vma.id, start=vma.vm_start,
+                   end=vma.vm_end, next_start=nxt.vm_start)
     else:
         if adjust is not None:
             delta = (vmg.end - adjust.vm_start) >> PAGE_SHIFT
             vma_set_range(adjust, vmg.end, adjust.vm_end, adjust.vm_pgoff + delta)
         vma_set_range(vma, vmg.start, vmg.end, vmg.pgoff)
         tree.store(stored)
-        world.emit("vma", "commit_merge", f"{vma.label} now spans [{vma.vm_start:#x},"
-                   f"{vma.vm_end:#x}) pgoff {vma.vm_pgoff:#x}", vma=vma.id)
-
-    # vma_complete(): removed VMAs leave the file rmap and are freed.
-    for r in removed:
-        if r.vm_file is not None:
-            __remove_shared_vm_struct(r, r.vm_file.f_mapping)
-            fput(r.vm_file)
-        r.vm_refcnt = 0
-        mm.map_count -= 1
-        world.emit("vma", "vma_complete", f"{r.label} is merged away and freed", vma=r.id)
-    if av is not None:
-        up_write(world, av.rwsem, "vma_complete")
-    if mapping is not None:
-        i_mmap_unlock_write(mapping, "vma_complete")
+        world.emit("vma", "merge_span", vma=vma.id, start=vma.vm_start, end=vma.vm_end,
+                   pgoff=vma.vm_pgoff)
+    vma_complete(vp, mm)
     return 0
 
 
@@ -275,7 +257,7 @@ def vma_expand(vmg) -> int:
     nxt = vmg.next
     anon_dup = None
     sticky = (vmg.vm_flags | target.vm_flags) & VM_STICKY
-    mmap_assert_write_locked(vmg.mm, "vma_expand")
+    mmap_assert_write_locked(vmg.mm)
     vma_start_write(target)
     remove_next = False
     if nxt is not None and target is not nxt and vmg.end == nxt.vm_end:
@@ -304,10 +286,10 @@ def vma_merge_new_range(vmg):
     """Try to place the new range [start, end) into prev and/or next; return the target or None."""
     world = vmg.world
     prev, nxt, end = vmg.prev, vmg.next, vmg.end
-    mmap_assert_write_locked(vmg.mm, "vma_merge_new_range")
+    mmap_assert_write_locked(vmg.mm)
     vmg.state = VMA_MERGE_NOMERGE
     if vmg.vm_flags & VM_SPECIAL:
-        world.emit("note", "vma_merge_new_range", "VM_SPECIAL mapping: never merged")
+        world.emit("note", "merge_special")
         return None
     if prev is None and nxt is None:
         return None
@@ -323,16 +305,15 @@ def vma_merge_new_range(vmg):
         if can_merge_right and not can_merge_remove_vma(nxt):
             # next has ->close, so it may not be deleted: extend prev only.
             vmg.end = end
-            world.emit("note", "vma_merge_new_range", f"{nxt.label} has vm_ops->close, so it "
-                       "cannot be deleted: only prev is extended")
+            world.emit("note", "merge_next_close", vma=nxt.id)
         if not vmg.just_expand:
             vmg.vmi.index = prev.vm_start
     if vmg.target is None:
-        world.emit("note", "vma_merge_new_range", "no compatible neighbour: a new VMA is needed")
+        world.emit("note", "merge_none")
         return None
     how = ("both neighbours" if can_merge_left and can_merge_right and vmg.end != end
            else "prev" if can_merge_left else "next")
-    world.emit("note", "vma_merge_new_range", f"the new range can merge with {how}")
+    world.emit("note", "merge_with", how=how)
     if vma_expand(vmg) == 0:
         vmg.state = VMA_MERGE_SUCCESS
         return vmg.target
@@ -348,7 +329,7 @@ def vma_merge_existing_range(vmg):
     sticky = vmg.vm_flags & VM_STICKY
     left_side = start == middle.vm_start
     right_side = end == middle.vm_end
-    mmap_assert_write_locked(mm, "vma_merge_existing_range")
+    mmap_assert_write_locked(mm)
     vmg.state = VMA_MERGE_NOMERGE
     if vmg.vm_flags & VM_SPECIAL or (not left_side and not right_side):
         return None

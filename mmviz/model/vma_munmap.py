@@ -45,21 +45,20 @@ def init_vma_munmap(vmi, vma, start, end, unlock=False):
     return vms
 
 
+@kernel_function("include/linux/mm.h", quiet=True)
 def vma_mark_detached(vma):
-    """Mark the VMA detached; WARN if it already was (the §6e symptom). (include/linux/mm.h)"""
+    """Mark the VMA detached; WARN if it already was (the §6e symptom)."""
     if vma.vm_refcnt == 0:
-        vma.world.emit("warn", "vma_mark_detached", f"WARNING: {vma.label} is already detached "
-                       "(vma_assert_attached fails): something is unmapping a VMA that is not "
-                       "in the tree", vma=vma.id)
+        vma.world.emit("warn", "already_detached", vma=vma.id)
     vma.vm_refcnt = 0
 
 
+@kernel_function("mm/vma.c", quiet=True)
 def reattach_vmas(vms):
-    """Put gathered VMAs back: the old mapping is restored intact. (mm/vma.c)"""
+    """Put gathered VMAs back: the old mapping is restored intact."""
     for vma in vms.detached:
         vma.vm_refcnt = 1
-    vms.world.emit("vma", "reattach_vmas", "the gathered VMAs are reattached: the old mapping "
-                   "is restored intact")
+    vms.world.emit("vma", "reattached")
 
 
 @kernel_function("mm/vma.c")
@@ -71,8 +70,7 @@ def vms_gather_munmap_vmas(vms) -> int:
     first = vms.vma
     if vms.start > first.vm_start:
         if vms.end < first.vm_end and mm.map_count >= world.config.max_map_count:
-            world.emit("error", "vms_gather_munmap_vmas", "splitting inside one VMA would "
-                       "exceed vm.max_map_count")
+            world.emit("error", "split_map_count")
             return -Errno.ENOMEM
         err = __split_vma(vms.vmi, first, vms.start, True)
         if err:
@@ -107,9 +105,7 @@ def vms_gather_munmap_vmas(vms) -> int:
         vms.unmap_end = vms.next.vm_start
     vms.clear_ptes = True
     if vms.detached:
-        world.emit("vma", "vms_gather_munmap_vmas", "detached " + ", ".join(
-            v.label for v in vms.detached) + " into the side tree; they can still be "
-            "reattached until their page tables are zapped")
+        world.emit("vma", "gathered", vmas=[v.id for v in vms.detached])
     return 0
 
 
@@ -126,8 +122,7 @@ def free_pgtables(vmas):
 def vms_clear_ptes(vms):
     if not vms.clear_ptes:
         return
-    vms.world.emit("note", "vms_clear_ptes", "zap the old pages and page tables: from here the "
-                   "old mapping cannot be restored")
+    vms.world.emit("note", "clear_ptes")
     free_pgtables(vms.detached)
     vms.clear_ptes = False
 
@@ -157,14 +152,13 @@ def remove_vma(vma):
     """Close, drop the file reference and free; a second free is reported, not repeated."""
     if vma.freed:
         # The modelled kernel has a bug here (spec §6e); KASAN would report this access.
-        vma.world.kernel_bug(f"BUG: KASAN: use-after-free: {vma.label} was already freed and "
-                             "is being freed again; map_count is now corrupted")
+        vma.world.kernel_bug("double_free", vma=vma.id)
         return
     vma.freed = True
     vma_close(vma)
     if vma.vm_file is not None:
         fput(vma.vm_file)
-    vma.world.emit("vma", "remove_vma", f"{vma.label} is freed", vma=vma.id)
+    vma.world.emit("vma", "vma_freed", vma=vma.id)
 
 
 @kernel_function("mm/vma.c")
@@ -196,8 +190,7 @@ def vms_abort_munmap_vmas(vms):
         return
     world = vms.world
     vms.mm.mm_mt.clear(vms.start, vms.end)
-    world.emit("vma", "vms_abort_munmap_vmas", f"the old VMAs were already zapped and closed: "
-               f"[{vms.start:#x},{vms.end:#x}) is left as a hole (the old failure method)")
+    world.emit("vma", "abort_hole", start=vms.start, end=vms.end)
     vms_complete_munmap_vmas(vms)
 
 

@@ -1,24 +1,33 @@
-"""Splitting a VMA in two at a page boundary (mm/vma.c: __split_vma, split_vma)."""
+"""Allocating, copying, freeing and splitting VMAs (mm/vma_init.c, mm/vma.c)."""
 
 from .errno import Errno
 from .instrument import call_hook, kernel_function
-from .locking import i_mmap_lock_write, i_mmap_unlock_write, vma_start_write
-from .file_ops import __vma_link_file, get_file
+from .locking import vma_start_write
+from .file_ops import get_file
+from .vma_prepare import vma_complete, vma_prepare, vma_prepare_state
 from .uapi import PAGE_SHIFT
 
 
-def vm_area_alloc(mm, fn="vm_area_alloc"):
-    """Allocate an empty VMA, or None when allocation failure is injected."""
+@kernel_function("mm/vma_init.c", "simplified", quiet=True)
+def vm_area_alloc(mm):
+    """Allocate an empty VMA, or None when allocation failure is injected (no slab here)."""
     world = mm.world
     if world.faults.take("alloc"):
-        world.emit("error", fn, "vm_area_alloc fails: the VMA slab is out of memory (injected)")
+        world.emit("error", "alloc_fail")
         return None
     return world.new_vma(mm)
 
 
+@kernel_function("mm/vma_init.c", "simplified", quiet=True)
+def vm_area_free(vma):
+    """Free a VMA that never was, or no longer is, in the tree (the slab is not modelled)."""
+    vma.freed = True
+
+
+@kernel_function("mm/vma_init.c", quiet=True)
 def vm_area_dup(vma):
-    """Copy a VMA's fields into a freshly allocated one (for a split). (mm/vma_init.c)"""
-    new = vm_area_alloc(vma.vm_mm, "vm_area_dup")
+    """Copy a VMA's fields into a freshly allocated one (for a split)."""
+    new = vm_area_alloc(vma.vm_mm)
     if new is None:
         return None
     for field in ("vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags", "vm_page_prot",
@@ -47,7 +56,8 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
         new.vm_start = addr
         new.vm_pgoff += (addr - vma.vm_start) >> PAGE_SHIFT
     if world.faults.take("prealloc"):
-        world.emit("error", "__split_vma", "vma_iter_prealloc fails (injected)")
+        world.emit("error", "prealloc_fail_split")
+        vm_area_free(new)
         return -Errno.ENOMEM
     if new.vm_file is not None:
         get_file(new.vm_file)
@@ -55,9 +65,9 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
         call_hook(world, "vm_ops->open", new.vm_ops.open, new)
     vma_start_write(vma)
     vma_start_write(new)
-    mapping = vma.vm_file.f_mapping if vma.vm_file is not None else None
-    if mapping is not None:
-        i_mmap_lock_write(mapping, "vma_prepare")
+    vp = vma_prepare_state(vma, vma.vm_file.f_mapping if vma.vm_file is not None else None,
+                           insert=new)
+    vma_prepare(vp)
     if new_below:
         vma.vm_pgoff += (addr - vma.vm_start) >> PAGE_SHIFT
         vma.vm_start = addr
@@ -65,14 +75,11 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
         vma.vm_end = addr
     new.vm_refcnt = 1
     mm.mm_mt.store(new)
-    if mapping is not None:
-        __vma_link_file(new, mapping)
-        i_mmap_unlock_write(mapping, "vma_complete")
     mm.map_count += 1
+    vma_complete(vp, mm)
     low, high = (new, vma) if new_below else (vma, new)
-    world.emit("vma", "__split_vma", f"split at {addr:#x}: {low.label} [{low.vm_start:#x},"
-               f"{low.vm_end:#x}) and {high.label} [{high.vm_start:#x},{high.vm_end:#x})",
-               vma=new.id)
+    world.emit("vma", "split", vma=new.id, addr=addr, low=low.id, low_start=low.vm_start,
+               low_end=low.vm_end, high=high.id, high_start=high.vm_start, high_end=high.vm_end)
     vmi.index = vma.vm_start if new_below else new.vm_start
     return 0
 
@@ -81,7 +88,6 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
 def split_vma(vmi, vma, addr, new_below: bool) -> int:
     """__split_vma, refused at the map_count limit."""
     if vma.vm_mm.map_count >= vma.world.config.max_map_count:
-        vma.world.emit("error", "split_vma", "map_count is at vm.max_map_count: no room for "
-                       "the extra VMA a split needs")
+        vma.world.emit("error", "split_limit")
         return -Errno.ENOMEM
     return __split_vma(vmi, vma, addr, new_below)

@@ -4,6 +4,8 @@ Entries are kept sorted by vm_start in a Python list and found by binary search,
 lookup costs O(log n) and an insert or erase one memmove. The kernel's tree can also
 hold NULL ranges and stale (detached) entries while an operation is in flight; here a
 detached VMA simply stays in the list until its range is overwritten or cleared.
+Every VMA stored, overwritten, cleared or erased is passed to `journal` (the mm's change
+journal).
 """
 
 from bisect import bisect_left, bisect_right
@@ -14,11 +16,16 @@ from .errors import ModelBug
 _start = attrgetter("vm_start")
 
 
-class VmaTree:
-    __slots__ = ("_vmas",)
+def _no_journal(vma):
+    pass
 
-    def __init__(self):
+
+class VmaTree:
+    __slots__ = ("_vmas", "journal")
+
+    def __init__(self, journal=_no_journal):
         self._vmas = []
+        self.journal = journal
 
     def __len__(self):
         return len(self._vmas)
@@ -98,6 +105,7 @@ class VmaTree:
         self.clear(vma.vm_start, vma.vm_end)
         vmas = self._vmas
         vmas.insert(bisect_left(vmas, vma.vm_start, key=_start), vma)
+        self.journal(vma)
 
     def clear(self, start, end):
         """Store NULL over [start, end): entries must lie wholly inside the range."""
@@ -108,10 +116,13 @@ class VmaTree:
             if vmas[j].vm_start < start or vmas[j].vm_end > end:
                 raise ModelBug(f"clearing [{start:#x},{end:#x}) would cut {vmas[j]!r}")
             j += 1
+        for k in range(i, j):
+            self.journal(vmas[k])
         del vmas[i:j]
 
     def erase(self, vma):
         del self._vmas[self._index_of(vma)]
+        self.journal(vma)
 
     def gaps(self, low, high):
         """Free [start, end) stretches between low and high, highest first (for top-down search)."""

@@ -14,18 +14,18 @@ from .errno import Errno
 from .errors import InputError, TaskHung
 from .mm_types import (FMODE_READ, FMODE_WRITE, address_space, anon_vma, file, file_operations,
                        inode, mm_struct, vm_area_struct, vm_operations_struct)
-from .locking import RwSem
+from .locking import RwSem, current_fn
+from .task import files_struct, task_struct
 from .uapi import (MAP_DROPPABLE, MAP_TYPE, O_RDONLY, O_RDWR, O_WRONLY, PAGE_MASK, PAGE_SHIFT,
                    ULONG_MAX, UNMODELLED_MAP_FLAGS)
-
-KERNELS = ("baseline", "v3", "v4")
+from .variants import KERNELS, VARIANTS
 
 
 @dataclass(frozen=True)
 class KernelConfig:
     """Build and sysctl settings of the modelled kernel."""
 
-    kernel: str = "v4"                 # baseline | v3 | v4 (spec §0.1)
+    kernel: str = "v4"                 # a name from variants.VARIANTS (spec §0.1)
     mmu: bool = True
     max_map_count: int = 65530          # vm.max_map_count
     mmap_min_addr: int = 65536          # vm.mmap_min_addr
@@ -109,26 +109,27 @@ def _fd(value):
 
 
 class World:
-    """A modelled machine with one process address space (`mm`) and its open files."""
+    """A modelled machine: its kernel variant, tasks, address spaces and open files.
+
+    The calls below (mmap, munmap, ...) run as the current task, `world.current`: at first
+    the main thread of process 1, whose address space is `world.mm`.
+    """
 
     def __init__(self, kernel: str = "v4", *, mmu: bool = True, config: KernelConfig | None = None,
                  **settings):
         base = config or KernelConfig()
         self.config = replace(base, kernel=kernel if config is None else base.kernel, mmu=mmu
                               if config is None else base.mmu, **settings)
-        self.hook = None                 # callable(world, kind, fn, msg, data) or None
-        self.stack: list[str] = []       # modelled call stack (maintained only while hooked)
-        self.held_locks: list = []
+        self.variant = VARIANTS[self.config.kernel]
+        self.hook = None                 # callable(world, kind, fn, what, data) or None
         self.violations: list[dict] = []
-        self.inflight: dict = {"desc": None}
-        self.hung = False
         self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
         self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
         self._ids: dict[str, int] = {}
         self._files: list = []
-        self.fds: dict[int, file] = {}
-        self.mm = mm_struct(self)
+        self.tasks: list = []
+        self.current = self.new_task(mm_struct(self, 1), files_struct(), "main")
         self.vma_dummy_vm_ops = vm_operations_struct("vma_dummy_vm_ops")
         self.shmem_vm_ops = vm_operations_struct("shmem_vm_ops")
         self.shmem_fops = file_operations("shmem_file_operations",
@@ -137,6 +138,37 @@ class World:
     @property
     def world(self) -> "World":
         return self      # lets kernel_function find the world from any argument
+
+    # --- the current task and its process ----------------------------------------------------
+
+    def new_task(self, mm, files, comm) -> task_struct:
+        pid = len(self.tasks) + 1
+        t = task_struct(self, pid, mm.owner_pid, comm, mm, files)
+        self.tasks.append(t)
+        return t
+
+    @property
+    def mm(self):
+        """The address space of the current task."""
+        return self.current.mm
+
+    @property
+    def fds(self) -> dict:
+        """The current process's open files: fd -> struct file."""
+        return self.current.files.fd
+
+    @property
+    def stack(self) -> list:
+        """The current task's modelled call stack, outermost first."""
+        return self.current.stack
+
+    @property
+    def held_locks(self) -> list:
+        return self.current.held_locks
+
+    @property
+    def hung(self) -> bool:
+        return self.current.hung
 
     # --- identity and object creation ---------------------------------------------------------
 
@@ -149,11 +181,11 @@ class World:
         return vm_area_struct(mm, self.next_id("vma"))
 
     def new_anon_vma(self) -> anon_vma:
-        return anon_vma(self.next_id("anon_vma"))
+        return anon_vma(self, self.next_id("anon_vma"))
 
     def new_inode(self, name, kind, dev=(0, 1)) -> inode:
         ino = inode(self, 1000 + self.next_id("inode"), name, kind, dev)
-        ino.i_mapping = address_space(ino, RwSem(f"i_mmap_rwsem({name})", "i_mmap"))
+        ino.i_mapping = address_space(ino, RwSem(self, f"i_mmap_rwsem({name})", "i_mmap"))
         return ino
 
     def new_file(self, ino, f_op, f_mode=FMODE_READ | FMODE_WRITE) -> file:
@@ -170,14 +202,10 @@ class World:
         return list(self._files)
 
     def install_fd(self, f) -> int:
-        fd = 3
-        while fd in self.fds:
-            fd += 1
-        self.fds[fd] = f
-        return fd
+        return self.current.files.install(f)
 
     def fget(self, fd):
-        return self.fds.get(fd)
+        return self.current.files.get(fd)
 
     def _shmem_mmap_prepare(self, desc) -> int:
         desc.vm_ops = self.shmem_vm_ops
@@ -185,20 +213,24 @@ class World:
 
     # --- the event hook -------------------------------------------------------------------
 
-    def emit(self, kind, fn, msg, **data):
+    def emit(self, kind, what, fn=None, **data):
+        """Announce an event: `kind` (call, lock, vma, error, ...), `what` names the sentence
+        that explains it (mmviz/render/narration.py), `data` holds plain fields. `fn` defaults
+        to the innermost modelled function of the current task."""
         if self.hook is not None:
-            self.hook(self, kind, fn, msg, data)
+            self.hook(self, kind, fn or current_fn(self), what, data)
 
-    def report_violation(self, kind, lock, message):
-        v = {"kind": kind, "lock": lock, "message": message}
-        self.violations.append(v)
-        self.emit("violation", self.stack[-1] if self.stack else "lockdep", message,
-                  violation=kind, lock=lock)
+    def report_violation(self, kind, lock, **fields):
+        """The lock checker found a rule broken: record it, and emit a violation event."""
+        fn = current_fn(self)
+        self.violations.append({"kind": kind, "lock": lock, "fn": fn, **fields})
+        self.emit("violation", kind, fn="lockdep" if fn == "user" else fn, violation=kind,
+                  lock=lock, **fields)
 
-    def kernel_bug(self, message):
+    def kernel_bug(self, what, **fields):
         """The modelled kernel corrupted its own state (a real bug reproduced): record and warn."""
-        self.corruption.append(message)
-        self.emit("warn", self.stack[-1] if self.stack else "kernel", message)
+        self.corruption.append(what)
+        self.emit("warn", what, **fields)
 
     def reject_input(self, message):
         raise InputError(message)
@@ -206,23 +238,20 @@ class World:
     # --- system calls ---------------------------------------------------------------------------
 
     def _syscall(self, name, fn, *args):
-        if self.hung:
+        task = self.current
+        if task.hung:
             raise TaskHung("the modelled task is deadlocked; start a new World")
         try:
             ret = fn(*args)
         except TaskHung:
-            self.hung = True
-            self.emit("error", name, "the task is stuck forever: the system call never returns")
+            task.hung = True
+            self.emit("error", "task_hung", fn=name)
             raise
-        if self.held_locks:
-            for lock in list(self.held_locks):
-                self.report_violation("held-on-return", lock.name,
-                                      f"lock held when returning to user space: {lock.name} "
-                                      f"(taken during {name})")
-                # Model-only: release it so the next call starts clean.
-                lock.writer = False
-                lock.readers = 0
-            self.held_locks.clear()
+        if task.held_locks:
+            for lock in list(task.held_locks):
+                self.report_violation("held-on-return", lock.name, syscall=name)
+                lock.force_release()      # model-only: so the next call starts clean
+            task.held_locks.clear()
         return ret
 
     def mmap(self, addr, length, prot, flags, fd=-1, offset=0) -> int:

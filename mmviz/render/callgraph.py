@@ -17,10 +17,9 @@ import html
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 
-POINTER_CALLS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "vm_ops->close",
-                 "success_hook", "error_hook")
+from ..trace.query import POINTER_CALLS, CallNode, CallTree, call_tree, is_pointer_call  # noqa: F401
+
 ROOT_LABEL = "user space"
 NODE_ID = "mmviz-cg-node-{}"
 EDGE_ID = "mmviz-cg-edge-{}"
@@ -30,95 +29,6 @@ HOOK_FILL = "#FBE3B0"        # light orange: driver code (orange = files/drivers
 FAIL_COLOUR = "#B03A00"       # a darker vermillion: readable on the yellow highlight
 CURRENT_FILL = "#F0E442"     # Okabe–Ito yellow, with a thick outline: the current frame
 PATH_FILL = "#FFF9C4"
-
-
-@dataclass
-class CallNode:
-    id: int
-    fn: str
-    parent: int | None
-    pointer: bool
-    depth: int
-    count: int = 0
-    first_seq: int = -1
-    rets: list = field(default_factory=list)
-    children: list = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return any(isinstance(r, str) and r.startswith("-E") for r in self.rets)
-
-    def label_lines(self) -> tuple:
-        """(name line, error line or None)."""
-        text = self.fn if self.id else ROOT_LABEL
-        if self.count > 1:
-            text += f"  ×{self.count}"
-        bad = [r for r in self.rets if isinstance(r, str) and r.startswith("-E")]
-        return text, ("→ " + ", ".join(dict.fromkeys(bad))) if bad else None
-
-    def label(self) -> str:
-        name, err = self.label_lines()
-        return name + (f"\n{err}" if err else "")
-
-
-@dataclass
-class CallTree:
-    nodes: list                 # CallNode, index = id; node 0 is user space
-    active: list                # per event: the node id of the frame the event happens in
-
-    def path(self, node_id) -> list:
-        """Node ids from the root down to node_id."""
-        out = []
-        while node_id is not None:
-            out.append(node_id)
-            node_id = self.nodes[node_id].parent
-        return out[::-1]
-
-
-def is_pointer_call(fn: str) -> bool:
-    return fn in POINTER_CALLS or "->" in fn or fn.endswith("_hook")
-
-
-def call_tree(trace) -> CallTree:
-    """The merged call tree of `trace` and, for every event, the node it happens in."""
-    nodes = [CallNode(0, "user", None, False, 0, count=1, first_seq=0)]
-    index = {}
-    stack = [0]
-    active = []
-
-    def enter(fn, pointer, seq):
-        parent = stack[-1]
-        key = (parent, fn)
-        nid = index.get(key)
-        if nid is None:
-            nid = len(nodes)
-            nodes.append(CallNode(nid, fn, parent, pointer, nodes[parent].depth + 1, first_seq=seq))
-            nodes[parent].children.append(nid)
-            index[key] = nid
-        nodes[nid].count += 1
-        stack.append(nid)
-        return nid
-
-    def leave(fn, ret):
-        for k in range(len(stack) - 1, 0, -1):
-            if nodes[stack[k]].fn == fn:
-                nid = stack[k]
-                if ret is not None and ret not in nodes[nid].rets:
-                    nodes[nid].rets.append(ret)
-                del stack[k:]
-                return nid
-        return stack[-1]
-
-    for e in trace.events:
-        if e.kind == "call":
-            active.append(enter(e.fn, False, e.seq))
-        elif e.kind == "hook" and e.data.get("phase") == "enter":
-            active.append(enter(e.fn, True, e.seq))
-        elif e.kind == "return" or (e.kind == "hook" and e.data.get("phase") == "exit"):
-            active.append(leave(e.fn, e.data.get("ret")))
-        else:
-            active.append(stack[-1])
-    return CallTree(nodes, active)
 
 
 def _dot_str(s: str) -> str:

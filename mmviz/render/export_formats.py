@@ -14,6 +14,8 @@ import csv
 import io
 import json
 
+from .narration import sentence, violation_message
+
 PID = 1
 TID_CALLS = 1
 TID_HOOKS = 2
@@ -57,12 +59,12 @@ def perfetto_json(trace) -> str:
         if e.kind == "call" or (e.kind == "hook" and e.data.get("phase") == "enter"):
             cat = "hook" if e.kind == "hook" else "call"
             body.append((ts, 1, {"name": e.fn, "cat": cat, "ph": "B", "ts": ts, "pid": PID,
-                                 "tid": TID_CALLS, "args": {"seq": e.seq, "msg": e.msg}}))
+                                 "tid": TID_CALLS, "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}))
             open_calls.append(e.fn)
             if e.kind == "hook":
                 body.append((ts, 2, {"name": e.fn, "cat": "hook", "ph": "i", "s": "t", "ts": ts,
                                      "pid": PID, "tid": TID_HOOKS,
-                                     "args": {"seq": e.seq, "msg": e.msg}}))
+                                     "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}))
         elif e.kind == "return" or (e.kind == "hook" and e.data.get("phase") == "exit"):
             if e.fn in open_calls:
                 # close anything left open above it, then it (B/E must nest on a track)
@@ -75,7 +77,7 @@ def perfetto_json(trace) -> str:
                         break
         elif e.kind in ("error", "warn", "violation"):
             ev = {"name": f"{e.kind}: {e.fn}", "cat": e.kind, "ph": "i", "ts": ts, "pid": PID,
-                  "tid": TID_EVENTS, "args": {"seq": e.seq, "msg": e.msg}}
+                  "tid": TID_EVENTS, "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}
             if e.kind == "violation":
                 ev["name"] = VIOLATION_TITLES.get(e.data.get("violation"), "VIOLATION") + \
                     f": {e.data.get('lock', '')}"
@@ -119,7 +121,7 @@ def perfetto_json(trace) -> str:
         if tid is not None:
             body.append((_ts(v.seq), 2, {"name": VIOLATION_TITLES.get(v.kind, v.kind), "cat": "violation",
                                          "ph": "i", "s": "t", "ts": _ts(v.seq), "pid": PID, "tid": tid,
-                                         "args": {"message": v.message}}))
+                                         "args": {"message": violation_message(trace, v)}}))
     body.sort(key=lambda t: (t[0], t[1]))
     doc = {
         "traceEvents": meta + [ev for _, _, ev in body],

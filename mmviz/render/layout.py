@@ -715,17 +715,4 @@ def before_after_figure(trace, figsize=(9, 4.8)):
     return fig
 
 
-def _diff_ids(a, b) -> set:
-    va = {v.id: v for v in a.vmas}
-    vb = {v.id: v for v in b.vmas}
-    return {i for i in va.keys() | vb.keys() if va.get(i) != vb.get(i)}
-
-
-def changed_vmas(trace, i) -> set:
-    """Ids of the VMAs that differ between event i-1 and event i (event 0: from the initial
-    state). Ids that disappear are included, though a picture of event i cannot show them."""
-    after = trace.events[i].snapshot
-    before = trace.events[i - 1].snapshot if i > 0 else trace.initial
-    if before.vmas == after.vmas:
-        return set()
-    return _diff_ids(before, after)
+from ..trace.query import changed_vmas, diff_ids as _diff_ids  # noqa: E402,F401  (re-exported)

@@ -19,6 +19,8 @@ import base64
 import html
 import json
 
+from ..trace.query import changed_vmas
+from .narration import sentence, violation_message
 from .text import _ret_text, ascii_strip, transcript
 
 _CSS = r"""
@@ -220,7 +222,7 @@ def stepper_html(trace, *, title=None) -> str:
     """A complete, self-contained HTML document that steps through `trace` offline."""
     from ._mpl import to_png_compact
     from .callgraph import call_tree, callgraph_svg, strip_xml_prolog
-    from .layout import axis_for, changed_vmas, layout_figure
+    from .layout import axis_for, layout_figure
     from .source import code_html, hook_card, resolve, user_card, _header
     from .timeline import (VIOLATION_TITLES, axes_pixel_box, lock_intervals,
                            timeline_figure)
@@ -236,9 +238,6 @@ def stepper_html(trace, *, title=None) -> str:
     for i, e in enumerate(events):
         snap = e.snapshot
         hl = changed_vmas(trace, i)
-        if e.kind == "vma" and isinstance(e.data.get("vma"), int):
-            hl.add(e.data["vma"])          # the VMA this step narrates, e.g. a split's new half
-        hl = frozenset(hl)
         key = (snap.vmas, hl & {v.id for v in snap.vmas}, snap.map_count, snap.pending_action)
         if key not in frame_of:
             fig = layout_figure(snap, highlight=hl, axis=axis)
@@ -286,14 +285,15 @@ def stepper_html(trace, *, title=None) -> str:
         b, line, where = step_src[i]
         frame = e.snapshot.stack[-1] if e.snapshot.stack else None
         steps.append({
-            "seq": e.seq, "kind": e.kind, "fn": e.fn, "step": e.step or "", "msg": e.msg,
+            "seq": e.seq, "kind": e.kind, "fn": e.fn, "step": e.step or "", "msg": sentence(e, trace.kernel),
             "locks": list(e.snapshot.locks_held), "layout": layout_idx[i],
             "node": tree.active[i], "path": tree.path(tree.active[i]),
             "src": b, "line": line,
             "where": (f"{frame.fn}() — {where}" if frame is not None and where else
                       (frame.fn if frame is not None else "")),
         })
-    violations = [{"seq": v.seq, "kind": v.kind, "lock": v.lock, "message": v.message,
+    violations = [{"seq": v.seq, "kind": v.kind, "lock": v.lock,
+                   "message": violation_message(trace, v),
                    "title": VIOLATION_TITLES.get(v.kind, v.kind.upper())} for v in trace.violations]
     data = {"steps": steps, "layouts": frames, "violations": violations,
             "timeline": {"width": box["width"], "height": box["height"], "left": box["left"],
@@ -336,7 +336,7 @@ def stepper_html(trace, *, title=None) -> str:
 <output id="mmviz-counter" for="mmviz-step" aria-live="off">event 0 / {max(n - 1, 0)}</output>
 <span class="mmviz-keys">keys: ← → step · Home/End</span>
 </nav>
-<div id="mmviz-narration" aria-live="polite" aria-atomic="true">{esc(events[0].msg) if events else "This trace has no events."}</div>
+<div id="mmviz-narration" aria-live="polite" aria-atomic="true">{esc(sentence(events[0], trace.kernel)) if events else "This trace has no events."}</div>
 <div id="mmviz-violations" role="alert" hidden></div>
 <noscript><p>This page needs JavaScript to step; the text transcript at the bottom has every step.</p></noscript>
 <main class="mmviz-grid">

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-PAGE = 4096
+from ..model.uapi import PAGE_SIZE as PAGE
+from .narration import sentence, violation_message
 # Flags every ordinary VMA has; the legend lists only the others.
 _ORDINARY = {"VM_READ", "VM_WRITE", "VM_EXEC", "VM_SHARED", "VM_MAYREAD", "VM_MAYWRITE",
              "VM_MAYEXEC", "VM_MAYSHARE", "VM_SOFTDIRTY"}
@@ -79,13 +80,15 @@ def transcript(trace, width: int = 100) -> str:
         locks = e.snapshot.locks_held
         lock_txt = f"  [{_fmt_locks(locks)}]" if locks != last_locks else ""
         last_locks = locks
-        out.append(f"{e.seq:4d} {step:>4} {e.kind:<9} {'  ' * e.depth}{e.msg}{lock_txt}")
+        out.append(f"{e.seq:4d} {step:>4} {e.kind:<9} {'  ' * e.depth}"
+                   f"{sentence(e, trace.kernel)}{lock_txt}")
     out.append("")
     out.append(f"Result: {_ret_text(trace.result)}")
     if trace.violations:
         out.append("Violations:")
         for v in trace.violations:
-            out.append(f"  [{v.kind}] at event {v.seq} on {v.lock}: {v.message}")
+            out.append(f"  [{v.kind}] at event {v.seq} on {v.lock}: "
+                       f"{violation_message(trace, v)}")
     else:
         out.append("Violations: none")
     out.append("")

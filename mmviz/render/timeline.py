@@ -12,8 +12,8 @@ callers that redraw (a widget moving a cursor) compute it once and pass it back 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from ..trace.query import (LockInterval, hook_spans, lock_family, lock_intervals,  # noqa: F401
+                           lock_order_key)
 
 LOCK_COLOURS = {          # Okabe–Ito; the same meaning as in the layout picture
     "mmap_lock": "#5f5f5f",
@@ -39,60 +39,8 @@ VIOLATION_TITLES = {
 }
 
 
-@dataclass(frozen=True)
-class LockInterval:
-    """`lock` is held after event `start` up to event `end`, which releases it.
-
-    start is -1 when the lock was already held before the trace began; end is None when
-    it is still held when the trace ends (a deadlocked task never releases anything).
-    mode is "read" or "write" when the event that took it says so.
-    """
-
-    lock: str
-    start: int
-    end: int | None
-    mode: str | None = None
-
-
-def lock_family(name: str) -> str:
-    if name == "mmap_lock":
-        return "mmap_lock"
-    if name.startswith("i_mmap_rwsem"):
-        return "i_mmap_rwsem"
-    if name.startswith("vma_lock"):
-        return "vma_lock"
-    if name.startswith("anon_vma"):
-        return "anon_vma"
-    return "other"
-
-
 def _lane_key(name):
-    fam = ["mmap_lock", "i_mmap_rwsem", "anon_vma", "vma_lock", "other"].index(lock_family(name))
-    nums = [int(n) for n in re.findall(r"\d+", name)]
-    return (fam, nums, name)
-
-
-def lock_intervals(trace) -> list:
-    """Every hold of every lock in `trace`, from each event's `locks_held`, in lane order."""
-    held = {}
-    modes = {}
-    out = []
-    for name in trace.initial.locks_held:
-        held[name] = -1
-    for e in trace.events:
-        if e.kind == "lock" and "lock" in e.data:
-            modes[e.data["lock"]] = e.data.get("mode")
-        now = set(e.snapshot.locks_held)
-        for name in list(held):
-            if name not in now:
-                out.append(LockInterval(name, held.pop(name), e.seq, modes.get(name)))
-        for name in e.snapshot.locks_held:
-            if name not in held:
-                held[name] = e.seq
-    for name, start in held.items():
-        out.append(LockInterval(name, start, None, modes.get(name)))
-    out.sort(key=lambda iv: (_lane_key(iv.lock), iv.start))
-    return out
+    return lock_order_key(name)
 
 
 def lanes(trace, intervals=None) -> list:
@@ -100,25 +48,6 @@ def lanes(trace, intervals=None) -> list:
     intervals = lock_intervals(trace) if intervals is None else intervals
     names = {iv.lock for iv in intervals} | {v.lock for v in trace.violations if v.lock}
     return sorted(names, key=_lane_key) + [HOOKS_LANE, EVENTS_LANE]
-
-
-def hook_spans(trace) -> list:
-    """(name, enter seq, exit seq or None, return text) for every hook call."""
-    open_ = []
-    out = []
-    for e in trace.events:
-        if e.kind != "hook":
-            continue
-        if e.data.get("phase") == "enter":
-            open_.append((e.fn, e.seq))
-        elif e.data.get("phase") == "exit":
-            for k in range(len(open_) - 1, -1, -1):
-                if open_[k][0] == e.fn:
-                    name, s = open_.pop(k)
-                    out.append((name, s, e.seq, e.data.get("ret")))
-                    break
-    out += [(name, s, None, None) for name, s in open_]
-    return sorted(out, key=lambda h: h[1])
 
 
 def violation_text(v) -> str:

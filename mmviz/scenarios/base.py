@@ -23,20 +23,46 @@ class Scenario:
     act: Callable              # (world, ctx) -> return value of the last system call
     world_settings: tuple = ()  # extra KernelConfig settings, e.g. (("max_map_count", 8),)
     nommu: bool = False         # the scenario is about a kernel without an MMU
-    check: Callable | None = None   # (world, ctx, ret) -> list of notes for the end of the trace
+    check: Callable | None = None   # (world, ctx, ret) -> (level, what, fields) notes for the end
 
 
-def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: bool = False):
-    """Build a world, run setup, record act, return the Trace."""
+PREFILL_BASE = 0x2000_0000_0000    # far from the scenarios' addresses and from mmap_base
+
+
+def prefill_maps(n: int) -> str:
+    """/proc/PID/maps text of n anonymous VMAs (two pages each, one-page holes, alternating
+    rw-p and r--p so none can merge): a stand-in for a big process's address space."""
+    lines = []
+    for i in range(n):
+        start = PREFILL_BASE + i * 3 * P
+        lines.append(f"{start:x}-{start + 2 * P:x} {'rw-p' if i % 2 else 'r--p'} 00000000 00:00 0")
+    return "\n".join(lines) + "\n"
+
+
+def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: bool = False,
+        prefill: int = 0):
+    """Build a world, run setup, record act, return the Trace.
+
+    prefill: first fill the address space with this many unrelated VMAs (see prefill_maps),
+    to see the scenario inside a process the size of a real one.
+    """
     if kernel not in KERNELS:
         raise InputError(f"unknown kernel {kernel!r}; choose one of " + ", ".join(KERNELS))
+    if isinstance(prefill, bool) or not isinstance(prefill, int) or not 0 <= prefill <= 1_000_000:
+        raise InputError("prefill must be a number of VMAs from 0 to 1,000,000")
     mmu = not (nommu or scenario.nommu)
-    world = World(kernel, mmu=mmu, **dict(scenario.world_settings))
+    settings = dict(scenario.world_settings)
+    if prefill:
+        settings["max_map_count"] = max(settings.get("max_map_count", 65530), prefill + 65530)
+    world = World(kernel, mmu=mmu, **settings)
+    if prefill:
+        from ..model.loader import load_maps
+        load_maps(world, prefill_maps(prefill))
     ctx = scenario.setup(world)
-    if kernel == "v3" and not mmu:
+    if not mmu and not world.variant.nommu_builds:
         return _build_error(world, scenario)
     rec = Recorder(world, validate=validate)
-    world.emit("note", "user", "before the call: " + _describe(world))
+    world.emit("note", "before")
     ret = None
     try:
         ret = scenario.act(world, ctx)
@@ -46,36 +72,16 @@ def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: b
         if validate:
             world.validate()
         if scenario.check is not None:
-            for level, msg in scenario.check(world, ctx, ret):
-                world.emit(level, "user", msg)
-        world.emit("note", "user", _describe_ret(ret) + "; after the call: " + _describe(world))
+            for level, what, fields in scenario.check(world, ctx, ret):
+                world.emit(level, what, **fields)
+        world.emit("note", "after", ret=ret)
     else:
-        world.emit("note", "user", "the task never returns to user space: it is deadlocked")
+        world.emit("note", "never_returns")
     return rec.finish(scenario.name, scenario.title, scenario.description, ret)
 
 
 def _build_error(world, scenario):
     rec = Recorder(world)
-    world.emit("error", "mmap_action_complete",
-               "mm/util.c: error: 'casr' undeclared — v3's !CONFIG_MMU mmap_action_complete() "
-               "misspells 'case MMAP_MAP_KERNEL_PAGES', so a kernel without an MMU does not "
-               "even build (fixed in v4, spec §6c)")
+    world.emit("error", "build_error", fn="mmap_action_complete")
     return rec.finish(scenario.name, scenario.title, scenario.description, None,
                       outcome="build-error")
-
-
-def _describe(world) -> str:
-    vmas = world.vmas()
-    if not vmas:
-        return "no VMAs"
-    return f"{len(vmas)} VMA{'s' if len(vmas) != 1 else ''}: " + ", ".join(
-        f"{v.label} [{v.vm_start:#x},{v.vm_end:#x})" for v in vmas)
-
-
-def _describe_ret(ret) -> str:
-    from ..model.errno import Errno, is_err
-    if ret is None:
-        return "no return value"
-    if is_err(ret):
-        return f"the call returns {Errno.name_of(ret)}"
-    return f"the call returns {ret:#x}"

@@ -241,15 +241,13 @@ def build_custom(options: dict | None) -> "Scenario":
             s = driver_state(world, ctx["fd"])
             if ctx["spec"].kind == "stacked":
                 s = s.lower.private
-            yield "note", (f"the driver saw mmap_prepare x{s.prepare_calls}, .mmap x"
-                           f"{s.mmap_calls}, vm_ops->mapped x{s.mapped_calls}, success_hook x"
-                           f"{s.success_hook_calls}, error_hook x{s.error_hook_calls}")
+            yield "note", "builder_counts", {
+                "prepare": s.prepare_calls, "mmap": s.mmap_calls, "mapped": s.mapped_calls,
+                "success_hook": s.success_hook_calls, "error_hook": s.error_hook_calls}
         if mmu and ret is not None and is_err(ret):
             left = world.vmas(TARGET, TARGET + LENGTH)
             if left:
-                yield "warn", (f"the call failed with {Errno.name_of(ret)} but {left[0].label} "
-                               "is still mapped in the range: user space was told the mapping "
-                               "does not exist")
+                yield "warn", "still_mapped_after_error", {"errno": ret, "vma": left[0].id}
 
     title, description = describe(o)
     return Scenario("custom", title, description, setup, act, nommu=not mmu, check=check)

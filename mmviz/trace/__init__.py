@@ -1,10 +1,13 @@
-"""Recording the model: events with full snapshots, an immutable Trace, and its JSON form."""
+"""Recording the model: events with shared snapshots, an immutable Trace, its JSON, and queries."""
 
-from .events import EVENT_KINDS, VIOLATION_KINDS, Event, Result, Trace, Violation
-from .jsonio import FORMAT, VERSION, TraceFormatError, trace_from_json, trace_to_json
+from .checks import TraceFormatError
+from .events import EVENT_KINDS, OUTCOMES, VIOLATION_KINDS, Event, Result, Trace, Violation
+from .jsonio import FORMAT, VERSION, trace_from_json, trace_to_json
 from .recorder import Recorder, take_snapshot
 from .snapshot import Frame, PendingAction, Snapshot, VmaView
+from .vmaset import VmaSet
 
-__all__ = ["EVENT_KINDS", "VIOLATION_KINDS", "Event", "FORMAT", "Frame", "PendingAction",
-           "Recorder", "Result", "Snapshot", "Trace", "TraceFormatError", "VERSION", "Violation",
-           "VmaView", "take_snapshot", "trace_from_json", "trace_to_json"]
+__all__ = ["EVENT_KINDS", "OUTCOMES", "VIOLATION_KINDS", "Event", "FORMAT", "Frame",
+           "PendingAction", "Recorder", "Result", "Snapshot", "Trace", "TraceFormatError",
+           "VERSION", "Violation", "VmaSet", "VmaView", "take_snapshot", "trace_from_json",
+           "trace_to_json"]

@@ -1,4 +1,9 @@
-"""Trace events and the immutable Trace they form."""
+"""Trace events and the immutable Trace they form.
+
+An event is what the model emitted — kind, function, `what`, fields — plus the snapshot of
+the world at that moment. Its sentence is not stored: mmviz.render.narration makes it from
+the event and the trace's kernel variant.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from types import MappingProxyType
 
 from .snapshot import Snapshot
 
-EVENT_KINDS = ("call", "return", "lock", "unlock", "hook", "vma", "error", "warn", "note",
-               "violation")
+EVENT_KINDS = ("call", "return", "lock", "unlock", "wait", "hook", "vma", "error", "warn",
+               "note", "violation")
 VIOLATION_KINDS = ("recursive-lock", "deadlock", "unlock-not-held", "held-on-return", "assert")
+OUTCOMES = ("ok", "error", "deadlock", "build-error", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -17,10 +23,11 @@ class Event:
     seq: int
     kind: str
     fn: str
+    what: str
     depth: int
-    msg: str
     data: MappingProxyType
     snapshot: Snapshot
+    task: int = 1              # pid of the task the event happened in
 
     @property
     def locks_held(self) -> tuple:
@@ -29,7 +36,7 @@ class Event:
     @property
     def step(self):
         """The spec §2.3 step label (S0..S11, E1, E2) this event announces, if any."""
-        return self.data.get("step")
+        return self.data.get("step") if self.what == "step" else None
 
 
 @dataclass(frozen=True)
@@ -37,14 +44,13 @@ class Violation:
     kind: str
     lock: str
     seq: int
-    message: str
 
 
 @dataclass(frozen=True)
 class Result:
     ret: int | None          # what the call returned (None if it never returned)
     errno: str | None        # "ENOMEM" etc. when ret is a negative errno
-    outcome: str             # "ok", "error", "deadlock" or "build-error"
+    outcome: str             # one of OUTCOMES
 
     def summary(self) -> str:
         """What the call returned, in a few words: '-ENOMEM', '0x10000000', 'never returns (deadlock)'."""
@@ -52,6 +58,8 @@ class Result:
             return "never returns (deadlock)"
         if self.outcome == "build-error":
             return "does not build"
+        if self.outcome == "unsupported":
+            return "not possible in this kernel"
         if self.errno:
             return f"-{self.errno}"
         return f"{self.ret:#x}" if isinstance(self.ret, int) else "nothing"

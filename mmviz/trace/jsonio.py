@@ -1,6 +1,13 @@
-"""Trace JSON: versioned, byte-identical across runs, strictly checked on load.
+"""Trace JSON: versioned, byte-identical across runs, every field checked on load.
 
-See docs/trace-format.md. One event per line keeps golden-file diffs readable.
+See docs/trace-format.md. Version 2 writes the initial VMAs once and, per event, only the
+VMAs that changed, so a trace of one call in a 30,000-VMA process stays small. One event
+per line keeps golden-file diffs readable. Version 1 files (a full snapshot per event)
+still load (`legacy.py`).
+
+The loader trusts nothing: sizes, nesting and node counts are capped before parsing, and
+every field is checked for type and range, so a hostile or truncated file raises one
+`TraceFormatError` with a one-line reason and never a crash further on.
 """
 
 from __future__ import annotations
@@ -8,173 +15,236 @@ from __future__ import annotations
 import json
 from types import MappingProxyType
 
-from ..model.errors import InputError
-from .events import EVENT_KINDS, VIOLATION_KINDS, Event, Result, Trace, Violation
-from .snapshot import Frame, PendingAction, Snapshot, VmaView
+from ..model.variants import KERNELS
+from .checks import (MAX_BYTES, MAX_NODES, TraceFormatError, check_nodes, need, need_int,
+                     need_list, need_opt_int, need_opt_text, need_text, plain_data)
+from .events import EVENT_KINDS, OUTCOMES, VIOLATION_KINDS, Event, Result, Trace, Violation
+from .snapshot import Frame, PendingAction, Snapshot
+from .vma_codec import VmaCodec
+from .vmaset import VmaSet
 
 FORMAT = "mmviz-trace"
-VERSION = 1
-MAX_BYTES = 64 * 1024 * 1024
+VERSION = 2
+
+__all__ = ["FORMAT", "VERSION", "MAX_BYTES", "MAX_NODES", "TraceFormatError", "trace_to_json",
+           "trace_from_json"]
 
 
-class TraceFormatError(InputError):
-    """The text is not a trace this version of mmviz can read."""
-
-
-_VMA_FIELDS = ("id", "start", "end", "pgoff", "flags", "perms", "file", "anon_vma",
-               "write_locked", "detached", "hidden", "special", "vm_ops")
-
-
-def _vma_dict(v: VmaView) -> dict:
-    d = {k: getattr(v, k) for k in _VMA_FIELDS}
-    d["flags"] = list(v.flags)
-    return d
-
-
-def _snapshot_dict(s: Snapshot, with_stack_and_locks=False) -> dict:
-    d = {"vmas": [_vma_dict(v) for v in s.vmas],
-         "i_mmap": {label: list(ids) for label, ids in s.i_mmap},
-         "map_count": s.map_count,
-         "committed_pages": s.committed_pages,
-         "pending_action": None if s.pending_action is None else {
-             "type": s.pending_action.type,
-             "hide_from_rmap_until_complete": s.pending_action.hide_from_rmap_until_complete,
-             "has_success_hook": s.pending_action.has_success_hook,
-             "has_error_hook": s.pending_action.has_error_hook,
-             "params": {k: v for k, v in s.pending_action.params}}}
-    if with_stack_and_locks:
-        d["locks_held"] = list(s.locks_held)
-    return d
-
-
-def _event_dict(e: Event) -> dict:
-    return {"seq": e.seq, "kind": e.kind, "fn": e.fn, "depth": e.depth, "msg": e.msg,
-            "locks_held": list(e.snapshot.locks_held),
-            "stack": [{"fn": f.fn, "file": f.file, "line": f.line, "kernel_source": f.kernel_source}
-                      for f in e.snapshot.stack],
-            "data": {k: e.data[k] for k in sorted(e.data)},
-            "snapshot": _snapshot_dict(e.snapshot)}
-
+# --- writing ------------------------------------------------------------------------------------
 
 def _dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+def _pending_dict(pa):
+    if pa is None:
+        return None
+    return {"type": pa.type, "hide_from_rmap_until_complete": pa.hide_from_rmap_until_complete,
+            "has_success_hook": pa.has_success_hook, "has_error_hook": pa.has_error_hook,
+            "params": {k: v for k, v in pa.params}}
+
+
+def _state_dict(s: Snapshot, codec, full: bool) -> dict:
+    d = {"locks_held": list(s.locks_held), "map_count": s.map_count,
+         "committed_pages": s.committed_pages, "pending_action": _pending_dict(s.pending_action)}
+    if full:
+        d["vmas"] = [codec.encode(v) for v in s.vmas]
+    else:
+        d["set"] = [codec.encode(v) for v in s.set_views]
+        d["del"] = list(s.del_ids)
+    return d
+
+
+def _event_dict(e: Event, codec) -> dict:
+    d = {"seq": e.seq, "task": e.task, "kind": e.kind, "fn": e.fn, "what": e.what,
+         "depth": e.depth, "data": {k: e.data[k] for k in sorted(e.data)},
+         "stack": [[f.fn, f.file, f.line, f.kernel_source] for f in e.snapshot.stack]}
+    d.update(_state_dict(e.snapshot, codec, False))
+    return d
+
+
 def trace_to_json(t: Trace) -> str:
+    codec = VmaCodec.for_trace(t)
     head = {"format": FORMAT, "version": VERSION, "scenario": t.scenario, "title": t.title,
             "description": t.description, "kernel": t.kernel, "config": dict(t.config),
             "result": {"ret": t.result.ret, "errno": t.result.errno, "outcome": t.result.outcome},
-            "files": list(t.files)}
+            "files": codec.files, "vm_ops": codec.vm_ops}
     lines = ["{"]
     for k, v in head.items():
         lines.append(f"{_dumps(k)}:{_dumps(v)},")
-    lines.append(f'"initial":{_dumps(_snapshot_dict(t.initial, True))},')
+    lines.append(f'"initial":{_dumps(_state_dict(t.initial, codec, True))},')
     lines.append('"events":[')
     for i, e in enumerate(t.events):
-        lines.append(_dumps(_event_dict(e)) + ("," if i + 1 < len(t.events) else ""))
+        lines.append(_dumps(_event_dict(e, codec)) + ("," if i + 1 < len(t.events) else ""))
     lines.append("],")
-    lines.append('"violations":' + _dumps([{"kind": v.kind, "lock": v.lock, "seq": v.seq,
-                                             "message": v.message} for v in t.violations]) + ",")
-    lines.append(f'"final":{_dumps(_snapshot_dict(t.final, True))}')
+    lines.append('"violations":' + _dumps([{"kind": v.kind, "lock": v.lock, "seq": v.seq}
+                                             for v in t.violations]) + ",")
+    lines.append(f'"final":{_dumps(_state_dict(t.final, codec, False))}')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-# --- loading ------------------------------------------------------------------------------------
+# --- reading ------------------------------------------------------------------------------------
 
-def _need(obj, key, types, where):
-    if not isinstance(obj, dict) or key not in obj:
-        raise TraceFormatError(f"trace JSON: {where} has no '{key}'")
-    v = obj[key]
-    if not isinstance(v, types) or (isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,))):
-        raise TraceFormatError(f"trace JSON: {where}.{key} has the wrong type ({type(v).__name__})")
-    return v
-
-
-def _load_vma(d, where) -> VmaView:
-    if not isinstance(d, dict):
-        raise TraceFormatError(f"trace JSON: {where} is not an object")
-    ints = {"id", "start", "end", "pgoff"}
-    for k in _VMA_FIELDS:
-        if k not in d:
-            raise TraceFormatError(f"trace JSON: {where} has no '{k}'")
-        if k in ints and (not isinstance(d[k], int) or isinstance(d[k], bool)):
-            raise TraceFormatError(f"trace JSON: {where}.{k} must be an integer")
-    if not isinstance(d["flags"], list) or not all(isinstance(x, str) for x in d["flags"]):
-        raise TraceFormatError(f"trace JSON: {where}.flags must be a list of VM_* names")
-    return VmaView(d["id"], d["start"], d["end"], d["pgoff"], tuple(d["flags"]), str(d["perms"]),
-                   d["file"], d["anon_vma"], bool(d["write_locked"]), bool(d["detached"]),
-                   bool(d["hidden"]), bool(d["special"]), d["vm_ops"])
-
-
-def _load_snapshot(d, where, locks=None, stack=()) -> Snapshot:
-    vmas = tuple(_load_vma(v, f"{where}.vmas[{i}]")
-                 for i, v in enumerate(_need(d, "vmas", list, where)))
-    i_mmap = _need(d, "i_mmap", dict, where)
-    pa = d.get("pending_action")
-    pending = None
-    if pa is not None:
-        if not isinstance(pa, dict):
-            raise TraceFormatError(f"trace JSON: {where}.pending_action is not an object")
-        pending = PendingAction(str(_need(pa, "type", str, where)),
-                                bool(pa.get("hide_from_rmap_until_complete")),
-                                bool(pa.get("has_success_hook")), bool(pa.get("has_error_hook")),
-                                tuple(sorted((pa.get("params") or {}).items())))
-    if locks is None:
-        locks = d.get("locks_held", [])
-    return Snapshot(vmas, tuple((k, tuple(v)) for k, v in i_mmap.items()), tuple(locks), stack,
-                    pending, _need(d, "map_count", int, where), d.get("committed_pages", 0))
+def parse_json(text):
+    """Decode the JSON text of a trace within the size, node and nesting limits."""
+    if isinstance(text, (bytes, bytearray)):
+        if len(text) > MAX_BYTES:
+            raise TraceFormatError(f"trace JSON is {len(text)} bytes; the limit is {MAX_BYTES}")
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise TraceFormatError(f"trace JSON is not UTF-8 (byte {e.start})") from None
+    if not isinstance(text, str):
+        raise TraceFormatError("trace JSON must be text")
+    if len(text) > MAX_BYTES:
+        raise TraceFormatError(f"trace JSON is {len(text)} characters; the limit is {MAX_BYTES}")
+    check_nodes(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TraceFormatError(f"trace JSON is not valid JSON: {e.msg} at line {e.lineno}") from None
+    except RecursionError:
+        raise TraceFormatError("trace JSON nests too deeply") from None
+    except ValueError as e:          # e.g. an integer with thousands of digits
+        raise TraceFormatError(f"trace JSON has a value Python cannot read: {e}") from None
 
 
 def trace_from_json(text) -> Trace:
     """Parse and check a trace; TraceFormatError (one line) says what is wrong."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    if not isinstance(text, str):
-        raise TraceFormatError("trace JSON must be text")
-    if len(text) > MAX_BYTES:
-        raise TraceFormatError(f"trace JSON is {len(text)} bytes; the limit is {MAX_BYTES}")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TraceFormatError(f"trace JSON is not valid JSON: {e.msg} at line {e.lineno}") from None
+    obj = parse_json(text)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise TraceFormatError(f"not an mmviz trace: 'format' must be {FORMAT!r}")
-    if obj.get("version") != VERSION:
-        raise TraceFormatError(f"trace version {obj.get('version')!r} is not supported; this "
-                               f"mmviz reads version {VERSION}")
-    res = _need(obj, "result", dict, "trace")
-    events = []
-    for i, e in enumerate(_need(obj, "events", list, "trace")):
-        where = f"events[{i}]"
-        kind = _need(e, "kind", str, where)
-        if kind not in EVENT_KINDS:
-            raise TraceFormatError(f"trace JSON: {where}.kind {kind!r} is not one of {EVENT_KINDS}")
-        stack = tuple(Frame(str(_need(f, "fn", str, where)), f.get("file"), f.get("line"),
-                            f.get("kernel_source")) for f in _need(e, "stack", list, where))
-        snap = _load_snapshot(_need(e, "snapshot", dict, where), where + ".snapshot",
-                              _need(e, "locks_held", list, where), stack)
-        seq = _need(e, "seq", int, where)
-        if seq != i:
-            raise TraceFormatError(f"trace JSON: {where}.seq is {seq}, expected {i}")
-        events.append(Event(seq, kind, str(_need(e, "fn", str, where)), _need(e, "depth", int, where),
-                            str(_need(e, "msg", str, where)),
-                            MappingProxyType(dict(_need(e, "data", dict, where))), snap))
-    violations = []
-    for i, v in enumerate(_need(obj, "violations", list, "trace")):
-        kind = _need(v, "kind", str, f"violations[{i}]")
+    version = obj.get("version")
+    if version == 1:
+        from .legacy import trace_from_v1
+        return trace_from_v1(obj)
+    if version != VERSION:
+        raise TraceFormatError(f"trace version {version!r} is not supported; this mmviz reads "
+                               f"versions 1 and {VERSION}")
+    return _load_v2(obj)
+
+
+def load_head(obj):
+    """The fields every version shares: (scenario, title, description, kernel, config, result)."""
+    kernel = need_text(obj, "kernel", "trace", 32)
+    if kernel not in KERNELS:
+        raise TraceFormatError(f"trace JSON: kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+    config = need(obj, "config", dict, "trace")
+    if len(config) > 64:
+        raise TraceFormatError("trace JSON: config has too many entries")
+    config = plain_data(config, "config")
+    res = need(obj, "result", dict, "trace")
+    ret = need_opt_int(res, "ret", "result", -(1 << 63), (1 << 64) - 1)
+    errno = need_opt_text(res, "errno", "result", 32)
+    outcome = need_text(res, "outcome", "result", 32)
+    if outcome not in OUTCOMES:
+        raise TraceFormatError(f"trace JSON: result.outcome {outcome!r} is not one of {OUTCOMES}")
+    return (need_text(obj, "scenario", "trace", 200), need_text(obj, "title", "trace", 2000),
+            need_text(obj, "description", "trace", 20000), kernel,
+            MappingProxyType(config), Result(ret, errno, outcome))
+
+
+def load_violations(obj, events) -> tuple:
+    out = []
+    for i, v in enumerate(need_list(obj, "violations", "trace")):
+        where = f"violations[{i}]"
+        kind = need_text(v, "kind", where, 40)
         if kind not in VIOLATION_KINDS:
-            raise TraceFormatError(f"trace JSON: violations[{i}].kind {kind!r} is unknown")
-        violations.append(Violation(kind, str(_need(v, "lock", str, f"violations[{i}]")),
-                                    _need(v, "seq", int, f"violations[{i}]"),
-                                    str(_need(v, "message", str, f"violations[{i}]"))))
-    ret = res.get("ret")
-    if ret is not None and (not isinstance(ret, int) or isinstance(ret, bool)):
-        raise TraceFormatError("trace JSON: result.ret must be an integer or null")
-    return Trace(str(_need(obj, "scenario", str, "trace")), str(obj.get("title", "")),
-                 str(obj.get("description", "")), str(_need(obj, "kernel", str, "trace")),
-                 MappingProxyType(dict(_need(obj, "config", dict, "trace"))),
-                 Result(ret, res.get("errno"), str(res.get("outcome", ""))), tuple(events),
-                 tuple(violations), _load_snapshot(_need(obj, "initial", dict, "trace"), "initial"),
-                 _load_snapshot(_need(obj, "final", dict, "trace"), "final"),
-                 tuple(obj.get("files", [])))
+            raise TraceFormatError(f"trace JSON: {where}.kind {kind!r} is unknown")
+        seq = need_int(v, "seq", where, 0, len(events) - 1)
+        if events[seq].kind != "violation":
+            raise TraceFormatError(f"trace JSON: {where}.seq {seq} is not a violation event")
+        out.append(Violation(kind, need_text(v, "lock", where, 500), seq))
+    return tuple(out)
+
+
+def load_pending(d, where):
+    pa = d.get("pending_action") if isinstance(d, dict) else None
+    if pa is None:
+        return None
+    if not isinstance(pa, dict):
+        raise TraceFormatError(f"trace JSON: {where}.pending_action is not an object")
+    params = pa.get("params") or {}
+    if not isinstance(params, dict) or len(params) > 16:
+        raise TraceFormatError(f"trace JSON: {where}.pending_action.params is not a small object")
+    params = plain_data(params, f"{where}.pending_action.params")
+    return PendingAction(need_text(pa, "type", where, 40),
+                         bool(pa.get("hide_from_rmap_until_complete")),
+                         bool(pa.get("has_success_hook")), bool(pa.get("has_error_hook")),
+                         tuple(sorted(params.items())))
+
+
+def _load_stack(e, where) -> tuple:
+    frames = []
+    for k, f in enumerate(need_list(e, "stack", where, 256)):
+        w = f"{where}.stack[{k}]"
+        if not isinstance(f, list) or len(f) != 4:
+            raise TraceFormatError(f"trace JSON: {w} must be [fn, file, line, kernel_source]")
+        fn, file, line, ks = f
+        for name, v in (("fn", fn), ("file", file), ("kernel_source", ks)):
+            if not (v is None and name != "fn") and not (isinstance(v, str) and len(v) <= 300):
+                raise TraceFormatError(f"trace JSON: {w}.{name} must be text")
+        if line is not None and (not isinstance(line, int) or isinstance(line, bool)
+                                 or not 0 <= line < 1 << 31):
+            raise TraceFormatError(f"trace JSON: {w}.line must be a line number")
+        need_text({"v": fn}, "v", w, 300)
+        frames.append(Frame(fn, file, line, ks))
+    return tuple(frames)
+
+
+def _load_state(d, where, codec, prev: VmaSet | None, index: dict, stack=()) -> Snapshot:
+    if not isinstance(d, dict):
+        raise TraceFormatError(f"trace JSON: {where} is not an object")
+    locks = tuple(need_text({"v": x}, "v", f"{where}.locks_held", 300)
+                  for x in need_list(d, "locks_held", where, 10000))
+    if prev is None:
+        views = [codec.decode(v, f"{where}.vmas[{k}]")
+                 for k, v in enumerate(need_list(d, "vmas", where))]
+        index.update((v.id, v) for v in views)
+        if len(index) != len(views):
+            raise TraceFormatError(f"trace JSON: {where}.vmas repeats a VMA id")
+        vmas, set_views, del_ids = VmaSet(views), tuple(views), ()
+    else:
+        vmas, set_views, del_ids = codec.apply(prev, d, where, index)
+    return Snapshot(vmas, locks, stack, load_pending(d, where),
+                    need_int(d, "map_count", where, -(1 << 31), 1 << 31),
+                    need_int(d, "committed_pages", where, -(1 << 62), 1 << 62),
+                    set_views, del_ids)
+
+
+def _load_event(e, i, codec, prev, index) -> Event:
+    where = f"events[{i}]"
+    if not isinstance(e, dict):
+        raise TraceFormatError(f"trace JSON: {where} is not an object")
+    if need_int(e, "seq", where, 0, 1 << 31) != i:
+        raise TraceFormatError(f"trace JSON: {where}.seq is {e['seq']}, expected {i}")
+    kind = need_text(e, "kind", where, 20)
+    if kind not in EVENT_KINDS:
+        raise TraceFormatError(f"trace JSON: {where}.kind {kind!r} is not one of {EVENT_KINDS}")
+    data = need(e, "data", dict, where)
+    if len(data) > 64:
+        raise TraceFormatError(f"trace JSON: {where}.data has too many fields")
+    data = plain_data(data, f"{where}.data")
+    snap = _load_state(e, where, codec, prev, index, _load_stack(e, where))
+    if kind == "violation" and not (isinstance(data.get("violation"), str)
+                                    and isinstance(data.get("lock"), str)):
+        raise TraceFormatError(f"trace JSON: {where} is a violation without violation and lock")
+    return Event(i, kind, need_text(e, "fn", where, 300), need_text(e, "what", where, 80),
+                 need_int(e, "depth", where, 0, 10000), MappingProxyType(data), snap,
+                 need_int(e, "task", where, 1, 1 << 22))
+
+
+def _load_v2(obj) -> Trace:
+    head = load_head(obj)
+    codec = VmaCodec.from_json(obj)
+    index = {}
+    initial = _load_state(need(obj, "initial", dict, "trace"), "initial", codec, None, index)
+    events, prev = [], initial.vmas
+    for i, e in enumerate(need_list(obj, "events", "trace")):
+        ev = _load_event(e, i, codec, prev, index)
+        events.append(ev)
+        prev = ev.snapshot.vmas
+    final = _load_state(need(obj, "final", dict, "trace"), "final", codec, prev, index)
+    return Trace(*head, tuple(events), load_violations(obj, events), initial, final,
+                 tuple(codec.files))

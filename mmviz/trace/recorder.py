@@ -1,8 +1,10 @@
 """Record a world's events into an immutable Trace.
 
-The recorder is the world's one hook. At each event it copies the state it can see —
-the VMA tree (detached in-flight VMAs included), each file's i_mmap, the held locks, the
-modelled call stack with the model source line of every frame — into frozen snapshots.
+The recorder is the world's one hook. At each event it snapshots what it can see: the VMAs
+(only those the mm's change journal names are looked at again, so an event costs what
+changed, not the size of the address space), the held locks, the modelled call stack with
+the model source line of every frame, and the pending mmap_action, which it reads — as a
+debugger reads locals — from the `desc` of the innermost modelled frame that has one.
 """
 
 from __future__ import annotations
@@ -14,44 +16,79 @@ from types import MappingProxyType
 
 from ..model.errno import Errno, is_err
 from ..model.locking import vma_is_write_locked, vma_lock_name
-from ..model.proc_maps import vma_perms
+from ..model.mm_types import vm_area_desc
 from ..model.validate import validate_mm
-from ..model.vm_flags import VM_SPECIAL, flag_names
 from .events import Event, Result, Trace, Violation
-from .snapshot import Frame, PendingAction, Snapshot, VmaView
+from .snapshot import (DETACHED, HIDDEN, INFLIGHT, RMAP, WRITE_LOCKED, Frame, PendingAction,
+                       Snapshot, VmaView)
+from .vmaset import VmaSet
 
 _PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MODEL_DIR = os.path.join(_PKG_ROOT, "model")
 _SKIP_FILES = {os.path.join(_MODEL_DIR, "instrument.py"), os.path.join(_MODEL_DIR, "world.py"),
                os.path.join(_MODEL_DIR, "locking.py")}
+_FRAMED = ("call", "return", "hook")
 
 
-def _vma_view(vma) -> VmaView:
-    f = vma.vm_file
-    return VmaView(
-        id=vma.id, start=vma.vm_start, end=vma.vm_end, pgoff=vma.vm_pgoff,
-        flags=tuple(flag_names(vma.vm_flags)), perms=vma_perms(vma),
-        file=f.label if f is not None else None,
-        anon_vma=vma.anon_vma.id if vma.anon_vma is not None else None,
-        write_locked=vma_is_write_locked(vma), detached=vma.vm_refcnt == 0,
-        hidden=vma.hidden, special=bool(vma.vm_flags & VM_SPECIAL),
-        vm_ops=vma.vm_ops.name if vma.vm_ops is not None else None)
+def vma_view(vma, in_tree: bool) -> VmaView:
+    """The frozen view of one vm_area_struct."""
+    f, av, ops = vma.vm_file, vma.anon_vma, vma.vm_ops
+    state = ((WRITE_LOCKED if vma_is_write_locked(vma) else 0)
+             | (DETACHED if vma.vm_refcnt == 0 else 0) | (HIDDEN if vma.hidden else 0)
+             | (RMAP if vma.shared_rb is not None else 0) | (0 if in_tree else INFLIGHT))
+    return VmaView(vma.id, vma.vm_start, vma.vm_end, vma.vm_pgoff, vma.vm_flags,
+                   f.label if f is not None else None, av.id if av is not None else None,
+                   ops.name if ops is not None else None, state)
 
 
-def _pending(world):
-    desc = world.inflight.get("desc")
-    if desc is None:
-        return None
-    a = desc.action
-    params = a.remap or a.simple_ioremap or a.map_kernel or {}
-    return PendingAction(a.type, a.hide_from_rmap_until_complete, a.success_hook is not None,
-                         a.error_hook is not None,
-                         tuple((k, v if isinstance(v, (int, str)) else repr(v))
-                               for k, v in sorted(params.items()) if k != "pages"))
+class _Space:
+    """What the recorder knows of one mm: the view of each VMA and the current VmaSet."""
+
+    def __init__(self, mm):
+        self.mm = mm
+        self.views: dict = {}          # vm_area_struct -> VmaView in `vmas`
+        self.vmas = VmaSet()
+        self.resets = None
+
+    def refresh(self) -> tuple:
+        """Bring `vmas` up to date with the mm; return (new or changed views, ids gone)."""
+        mm = self.mm
+        journal = mm.vma_journal
+        if self.resets is None:                 # the first look: every VMA, all in the tree
+            journal.clear()
+            self.resets = mm.vma_journal_resets
+            self.views = {vma: vma_view(vma, True) for vma in mm.mm_mt}
+            self.vmas = VmaSet(self.views.values())
+            return tuple(self.vmas), ()
+        if self.resets != mm.vma_journal_resets:
+            candidates = set(self.views) | set(mm.mm_mt)
+            self.resets = mm.vma_journal_resets
+        else:
+            candidates = set(journal)
+        journal.clear()
+        if not candidates:
+            return (), ()
+        removed, added, gone = [], [], []
+        tree = mm.mm_mt
+        for vma in candidates:
+            old = self.views.get(vma)
+            new = None if vma.freed or vma.vm_mm is not mm else vma_view(vma, tree.contains(vma))
+            if old == new:
+                continue
+            if new is None:
+                gone.append(vma.id)
+            if old is not None:
+                removed.append(old)
+                del self.views[vma]
+            if new is not None:
+                added.append(new)
+                self.views[vma] = new
+        self.vmas = self.vmas.with_changes(removed, added)
+        return tuple(sorted(added, key=lambda v: v.id)), tuple(sorted(gone))
 
 
 def _frames(world, frame) -> tuple:
-    """Pair the world's modelled stack with Python frames to find each function's current line."""
+    """Pair the task's modelled stack with Python frames to find each function's current line."""
     py = []
     while frame is not None:
         code = frame.f_code
@@ -61,7 +98,7 @@ def _frames(world, frame) -> tuple:
         frame = frame.f_back
     out = []
     i = 0
-    for name in reversed(world.stack):
+    for name in reversed(world.current.stack):
         entry = None
         for j in range(i, len(py)):
             if py[j][0] == name:
@@ -87,19 +124,29 @@ def _kernel_source(path, name):
     return getattr(fn, "__kernel_source__", None)
 
 
-def take_snapshot(world, frame=None) -> Snapshot:
-    mm = world.mm
-    vmas = tuple(_vma_view(v) for v in mm.mm_mt)
-    i_mmap = []
-    for f in world.all_files():
-        ids = tuple(sorted(f.f_mapping.i_mmap))
-        if ids and (f.label, ids) not in i_mmap:
-            i_mmap.append((f.label, ids))
-    locks = [lock.name for lock in world.held_locks]
-    locks += [vma_lock_name(v) for v in mm.vma_write_locked]
-    stack = _frames(world, frame) if frame is not None else ()
-    return Snapshot(vmas, tuple(i_mmap), tuple(locks), stack, _pending(world), mm.map_count,
-                    world.vm_committed)
+def _pending(frame):
+    """The action of the descriptor the innermost modelled frame holds, if its file prepares."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_MODEL_DIR):
+            desc = frame.f_locals.get("desc")
+            if isinstance(desc, vm_area_desc):
+                f = desc.file
+                if f is None or f.f_op.mmap_prepare is None:
+                    return None
+                a = desc.action
+                params = a.remap or a.simple_ioremap or a.map_kernel or {}
+                return PendingAction(a.type, a.hide_from_rmap_until_complete,
+                                     a.success_hook is not None, a.error_hook is not None,
+                                     tuple((k, v if isinstance(v, (int, str)) else repr(v))
+                                           for k, v in sorted(params.items()) if k != "pages"))
+        frame = frame.f_back
+    return None
+
+
+def _locks(world) -> tuple:
+    task = world.current
+    return (tuple(lock.name for lock in task.held_locks)
+            + tuple(vma_lock_name(v) for v in task.mm.vma_write_locked))
 
 
 class Recorder:
@@ -110,16 +157,32 @@ class Recorder:
         self.validate = validate
         self.events: list[Event] = []
         self.violations: list[Violation] = []
-        self.initial = take_snapshot(world)
+        self._space = _Space(world.tasks[0].mm)
+        self._action_done = False
+        self.initial = self._snapshot(None)
         world.hook = self
 
-    def __call__(self, world, kind, fn, msg, data):
+    def _snapshot(self, frame) -> Snapshot:
+        world = self.world
+        added, gone = self._space.refresh()
+        stack = _frames(world, frame) if frame is not None else ()
+        pending = None if (frame is None or self._action_done) else _pending(frame)
+        mm = self._space.mm
+        return Snapshot(self._space.vmas, _locks(world), stack, pending, mm.map_count,
+                        world.vm_committed, added, gone)
+
+    def __call__(self, world, kind, fn, what, data):
+        if kind == "call" and fn in ("__mmap_region", "compat_vma_mmap"):
+            self._action_done = False
+        elif kind == "return" and fn == "mmap_action_complete":
+            self._action_done = True
         seq = len(self.events)
-        snap = take_snapshot(world, sys._getframe(1))
-        self.events.append(Event(seq, kind, fn, max(len(world.stack) - (kind in ("call", "return", "hook")), 0),
-                                 msg, MappingProxyType(dict(data)), snap))
+        snap = self._snapshot(sys._getframe(1))
+        depth = max(len(world.current.stack) - (kind in _FRAMED), 0)
+        self.events.append(Event(seq, kind, fn, what, depth, MappingProxyType(dict(data)),
+                                 snap, world.current.pid))
         if kind == "violation":
-            self.violations.append(Violation(data["violation"], data["lock"], seq, msg))
+            self.violations.append(Violation(data["violation"], data["lock"], seq))
         if self.validate:
             validate_mm(world, in_flight=True)
 
@@ -132,10 +195,26 @@ class Recorder:
         world = self.world
         if outcome is None:
             outcome = "deadlock" if world.hung else ("error" if ret is not None and is_err(ret) else "ok")
-        errno = Errno(-ret).name if ret is not None and is_err(ret) else None
+        errno = _errno_name(ret) if ret is not None and is_err(ret) else None
         cfg = {"mmu": world.config.mmu, "max_map_count": world.config.max_map_count}
         cfg.update(extra_config or {})
         files = tuple(f.label for f in world.all_files())
         return Trace(scenario, title, description, world.config.kernel, MappingProxyType(cfg),
                      Result(ret, errno, outcome), tuple(self.events), tuple(self.violations),
-                     self.initial, take_snapshot(world), files)
+                     self.initial, self._snapshot(None), files)
+
+
+def _errno_name(ret) -> str:
+    try:
+        return Errno(-ret).name
+    except ValueError:
+        return f"E{-ret}"
+
+
+def take_snapshot(world) -> Snapshot:
+    """The state of a world now, with no events (for pictures of a world outside a trace).
+
+    Reads every VMA of the current mm and leaves its change journal alone."""
+    mm = world.mm
+    vmas = VmaSet(vma_view(v, True) for v in mm.mm_mt)
+    return Snapshot(vmas, _locks(world), (), None, mm.map_count, world.vm_committed)

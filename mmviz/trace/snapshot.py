@@ -1,8 +1,26 @@
-"""Frozen views of a world at one instant: the VMAs, the rmap, the locks, the call stack."""
+"""Frozen views of a world at one instant: the VMAs, the locks, the call stack, the action.
+
+A Snapshot's `vmas` is a VmaSet shared, chunk by chunk, with the snapshot before it;
+`set_views` and `del_ids` say how it differs from the previous event's (the views that are
+new or changed, the ids that are gone), and `changed` names both.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from ..model.uapi import PAGE_SHIFT
+from ..model.vm_flags import VM_SPECIAL, VmFlags, flag_names
+from .vmaset import VmaSet
+
+# VmaView.state bits (also the trace JSON's): see docs/trace-format.md.
+WRITE_LOCKED, DETACHED, HIDDEN, RMAP, INFLIGHT = 1, 2, 4, 8, 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(vm_flags: int) -> tuple:
+    return tuple(flag_names(vm_flags))
 
 
 @dataclass(frozen=True)
@@ -13,19 +31,72 @@ class VmaView:
     start: int
     end: int
     pgoff: int
-    flags: tuple          # VM_* names
-    perms: str            # "rw-p"
+    vm_flags: int         # VM_* bits
     file: str | None      # file label, e.g. "/memfd:x#1"
     anon_vma: int | None
-    write_locked: bool
-    detached: bool
-    hidden: bool          # linked into i_mmap while its i_mmap_rwsem is held (hide flag)
-    special: bool         # VM_SPECIAL: never merges
     vm_ops: str | None
+    state: int = 0        # WRITE_LOCKED | DETACHED | HIDDEN | RMAP | INFLIGHT
+
+    @classmethod
+    def build(cls, ident, start, end, pgoff=0, *, perms="rw-p", file=None, anon_vma=None,
+              vm_ops=None, special=False, write_locked=False, detached=False, hidden=False,
+              rmap=False, inflight=False, extra_flags=0) -> "VmaView":
+        """A view from readable arguments (for tests, benchmarks and hand-made pictures):
+        the flags come from the perms string, plus VM_IO|VM_PFNMAP when `special`."""
+        f = VmFlags
+        flags = ((f.VM_READ if perms[0] == "r" else 0) | (f.VM_WRITE if perms[1] == "w" else 0)
+                 | (f.VM_EXEC if perms[2] == "x" else 0)
+                 | (f.VM_SHARED | f.VM_MAYSHARE if perms[3] == "s" else 0)
+                 | f.VM_MAYREAD | f.VM_MAYWRITE | f.VM_MAYEXEC
+                 | (f.VM_IO | f.VM_PFNMAP if special else 0) | extra_flags)
+        state = ((WRITE_LOCKED if write_locked else 0) | (DETACHED if detached else 0)
+                 | (HIDDEN if hidden else 0) | (RMAP if rmap else 0)
+                 | (INFLIGHT if inflight else 0))
+        return cls(ident, start, end, pgoff, flags, file, anon_vma, vm_ops, state)
+
+    @property
+    def flags(self) -> tuple:
+        """The VM_* names set, lowest bit first."""
+        return _names(self.vm_flags)
+
+    @property
+    def perms(self) -> str:
+        """The rwxp/rwxs column of /proc/PID/maps."""
+        f = self.vm_flags
+        return (("r" if f & VmFlags.VM_READ else "-") + ("w" if f & VmFlags.VM_WRITE else "-")
+                + ("x" if f & VmFlags.VM_EXEC else "-") + ("s" if f & VmFlags.VM_MAYSHARE else "p"))
+
+    @property
+    def special(self) -> bool:
+        """VM_SPECIAL: never merges."""
+        return bool(self.vm_flags & VM_SPECIAL)
+
+    @property
+    def write_locked(self) -> bool:
+        return bool(self.state & WRITE_LOCKED)
+
+    @property
+    def detached(self) -> bool:
+        return bool(self.state & DETACHED)
+
+    @property
+    def hidden(self) -> bool:
+        """Linked into i_mmap while its i_mmap_rwsem is held (the hide flag)."""
+        return bool(self.state & HIDDEN)
+
+    @property
+    def rmap(self) -> bool:
+        """In its file's i_mmap: rmap walkers (truncation, reclaim) can find it."""
+        return bool(self.state & RMAP)
+
+    @property
+    def inflight(self) -> bool:
+        """Allocated but not (or no longer) in the VMA tree: being built, or being torn down."""
+        return bool(self.state & INFLIGHT)
 
     @property
     def pages(self) -> int:
-        return (self.end - self.start) >> 12
+        return (self.end - self.start) >> PAGE_SHIFT
 
     @property
     def label(self) -> str:
@@ -53,22 +124,31 @@ class PendingAction:
 
 @dataclass(frozen=True)
 class Snapshot:
-    vmas: tuple                    # VmaView, address order (detached in-flight VMAs included)
-    i_mmap: tuple                  # (file label, (vma ids...)) pairs
+    vmas: VmaSet                   # VmaView in (start, id) order, in-flight VMAs included
     locks_held: tuple              # lock names
     stack: tuple                   # Frame, outermost first
     pending_action: PendingAction | None
     map_count: int
     committed_pages: int = 0
+    set_views: tuple = ()          # views new or changed since the previous snapshot
+    del_ids: tuple = ()            # ids of VMAs gone since the previous snapshot
+
+    @property
+    def changed(self) -> frozenset:
+        """VMA ids whose view differs from the previous snapshot."""
+        return frozenset(v.id for v in self.set_views) | frozenset(self.del_ids)
 
     def vma(self, ident):
+        return self.vmas.get(ident)
+
+    @property
+    def i_mmap(self) -> tuple:
+        """(file label, (vma ids...)) for every file whose i_mmap holds a VMA here."""
+        out = {}
         for v in self.vmas:
-            if v.id == ident:
-                return v
-        return None
+            if v.rmap and v.file is not None:
+                out.setdefault(v.file, []).append(v.id)
+        return tuple((label, tuple(sorted(ids))) for label, ids in out.items())
 
     def i_mmap_of(self, file_label) -> tuple:
-        for label, ids in self.i_mmap:
-            if label == file_label:
-                return ids
-        return ()
+        return tuple(sorted(v.id for v in self.vmas if v.rmap and v.file == file_label))

@@ -46,7 +46,7 @@ def _key(e):
 
 def _pair_status(ea, eb):
     diffs = []
-    if ea.msg != eb.msg:
+    if (ea.what, dict(ea.data)) != (eb.what, dict(eb.data)):
         diffs.append("different sentence")
     if ea.snapshot.locks_held != eb.snapshot.locks_held:
         diffs.append("different locks held")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 
+from ..render.narration import sentence
 from . import align as aligner
 from . import narrate
 from ._ui import ErrorPane, SliderCursor, button
@@ -120,7 +121,7 @@ class _RowRenderer:
                 else:
                     e = t.events[seq]
                     mark = "✖ " if e.kind == "violation" else ""
-                    text = html.escape(f"{mark}{e.kind} {e.msg}")
+                    text = html.escape(f"{mark}{e.kind} {sentence(e, t.kernel)}")
                     cells += [str(seq), f"<span title='{text}'>{text}</span>"]
             word = STATUS_WORD[r.status] + (" ✖ violation" if r.violation else "")
             cls = f"mmviz-row-{r.status}" + (" mmviz-row-violation" if r.violation else "")
@@ -218,7 +219,7 @@ class Compare(SliderCursor, W.VBox):
         self._apply(self._store.get(0))
 
     def jump_difference(self, direction=+1):
-        from .navigation import next_target, prev_target
+        from ..trace.query import next_target, prev_target
         to = (next_target if direction > 0 else prev_target)(self._diffs, self.index)
         if to is not None:
             self.index = to
@@ -241,7 +242,7 @@ class Compare(SliderCursor, W.VBox):
         k = f.index
         self.buttons["prev"].disabled = k <= 0
         self.buttons["next"].disabled = k >= self._last
-        from .navigation import next_target, prev_target
+        from ..trace.query import next_target, prev_target
         self.buttons["prev_diff"].disabled = prev_target(self._diffs, k) is None
         self.buttons["next_diff"].disabled = next_target(self._diffs, k) is None
         self.errors.clear()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 
-from .navigation import step_at
+from ..render.narration import sentence, violation_message
+from ..trace.query import step_at
 
 KIND_COLOURS = {"call": "#3b7dd8", "return": "#3b7dd8", "lock": "#2e9e6a", "unlock": "#2e9e6a",
                 "hook": "#8c5fbf", "vma": "#e08a1e", "error": "#d1242f", "warn": "#b8860b",
@@ -65,10 +66,10 @@ def narration_html(trace, i) -> str:
     parts.append(" ".join(head))
     colour = "#d1242f" if e.kind in ("error", "violation") else "#111111"
     parts.append(f"<div style='margin:3px 0 4px 0;font-size:14px;color:{colour}'>"
-                 f"{esc(e.msg)}</div>")
+                 f"{esc(sentence(e, trace.kernel))}</div>")
     if st is not None and st.seq != e.seq:
         parts.append(f"<div style='color:#555'>within spec step <b>{esc(st.step)}</b>: "
-                     f"{esc(st.msg)}</div>")
+                     f"{esc(sentence(st, trace.kernel))}</div>")
     locks = e.snapshot.locks_held
     lock_txt = " ".join(f"<code>{esc(x)}</code>" for x in locks) if locks else "none"
     parts.append(f"<div>locks held: {lock_txt}</div>")
@@ -94,7 +95,7 @@ def banner_html(trace, i) -> str:
         v = here[0]
         return (f"<div style='background:#fdecea;border-left:5px solid #d1242f;padding:6px 10px;"
                 f"font-size:13px'><b style='color:#d1242f'>lockdep: {esc(v.kind)}</b> on "
-                f"<code>{esc(v.lock)}</code> — {esc(v.message)}</div>")
+                f"<code>{esc(v.lock)}</code> — {esc(violation_message(trace, v))}</div>")
     before = [v for v in trace.violations if v.seq < i]
     if before:
         v = before[-1]

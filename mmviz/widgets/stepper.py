@@ -16,7 +16,8 @@ import time
 
 import ipywidgets as W
 
-from . import narrate, navigation
+from ..trace import query as navigation
+from . import narrate
 from ._ui import ErrorPane, SliderCursor, button
 from .frames import FrameRenderer, FrameStore
 

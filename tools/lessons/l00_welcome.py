@@ -27,7 +27,7 @@ CELLS = [
         import mmviz
         from mmviz import World, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED
         from mmviz.scenarios import names, record, get
-        from mmviz.lessons import (show_stepper, show_predict, show_questions, outcome, strip,
+        from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    check_reference_answers, reveal_answers)
         from mmviz.exercises import generate
 
@@ -115,7 +115,7 @@ CELLS = [
         t = record("anon-new")
         print(outcome(t))
         print(len(t), "events; the last one says:")
-        print(t[-1].msg)
+        print(say(t, t[-1]))
         """, "fragment"),
     slide("""
         ## Step through it
@@ -141,7 +141,7 @@ CELLS = [
         """),
     code("""
         for e in t.events[1:8]:
-            print(f"{e.seq:3d} {e.kind:7s} {'  ' * e.depth}{e.msg}  {list(e.locks_held)}")
+            print(f"{e.seq:3d} {e.kind:7s} {'  ' * e.depth}{say(t, e)}  {list(e.locks_held)}")
         """, "fragment"),
     sub("""
         ## The same from a terminal

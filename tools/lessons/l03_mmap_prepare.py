@@ -18,7 +18,7 @@ CELLS = [
         from mmviz.model.drivers import DriverSpec, driver_state
         from mmviz.model.vm_flags import VmFlags
         from mmviz.scenarios import Scenario, record, run
-        from mmviz.lessons import (show_stepper, show_before_after, show_predict,
+        from mmviz.lessons import (say, show_stepper, show_before_after, show_predict,
                                    show_questions, outcome, strip, check_reference_answers,
                                    reveal_answers)
         from mmviz.exercises import generate
@@ -119,7 +119,7 @@ CELLS = [
     code("""
         t = record("prepare-fail")
         print(outcome(t))
-        print([e.msg for e in t.events if e.kind == "hook"])
+        print([say(t, e) for e in t.events if e.kind == "hook"])
         """, "fragment"),
     sub("""
         ## One exception: `MAP_FIXED` over an existing mapping

@@ -15,7 +15,7 @@ CELLS = [
     setup("""
         import mmviz
         from mmviz.scenarios import record
-        from mmviz.lessons import (show_stepper, show_before_after, show_predict,
+        from mmviz.lessons import (say, show_stepper, show_before_after, show_predict,
                                    show_questions, outcome, strip, check_reference_answers,
                                    reveal_answers)
         from mmviz.exercises import generate
@@ -74,7 +74,7 @@ CELLS = [
     code("""
         for e in file_prepare:
             if e.step:
-                print(f"{e.step:>4}  {e.msg}")
+                print(f"{e.step:>4}  {say(file_prepare, e)}")
         """, "fragment"),
     sub("""
         ## Which locks, when

@@ -18,7 +18,7 @@ CELLS = [
         from mmviz.model.drivers import DriverSpec
         from mmviz.model.errno import Errno
         from mmviz.scenarios import Scenario, record, run
-        from mmviz.lessons import (show_stepper, show_predict, show_questions, outcome, strip,
+        from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    check_reference_answers, reveal_answers)
         from mmviz.exercises import generate
 
@@ -137,7 +137,7 @@ CELLS = [
     code("""
         t = record("file-merge-skips-mapped")
         print(strip(t.final))
-        print(next(e.msg for e in t if e.msg.startswith("the driver saw")))
+        print(next(say(t, e) for e in t if say(t, e).startswith("the driver saw")))
         print("(the counts include the first mapping, made during set-up)")
         """, "fragment"),
     frag("""

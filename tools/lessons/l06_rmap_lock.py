@@ -15,7 +15,7 @@ CELLS = [
     setup("""
         import mmviz
         from mmviz.scenarios import record
-        from mmviz.lessons import (show_stepper, show_predict, show_questions, outcome,
+        from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome,
                                    lock_timeline, check_reference_answers, reveal_answers)
         from mmviz.exercises import generate
         """),
@@ -97,8 +97,8 @@ CELLS = [
     code("""
         t = record("mapped-fail-hidden", kernel="v4")
         for e in t:
-            if e.kind in ("lock", "unlock") and "i_mmap" in e.msg:
-                print(f"{e.seq:3d} {e.kind:6s} {e.msg}")
+            if e.kind in ("lock", "unlock") and "i_mmap" in say(t, e):
+                print(f"{e.seq:3d} {e.kind:6s} {say(t, e)}")
         """, "fragment"),
     slide("""
         ## Per-VMA locks in the same trace
@@ -110,9 +110,9 @@ CELLS = [
     code("""
         t = record("fixed-replace")
         for e in t:
-            if e.kind == "lock" and "write-locked" in e.msg:
-                print(f"{e.seq:3d} {e.msg}")
-        dropped = [e for e in t if e.kind == "unlock" and "also drops" in e.msg]
+            if e.kind == "lock" and "write-locked" in say(t, e):
+                print(f"{e.seq:3d} {say(t, e)}")
+        dropped = [e for e in t if e.kind == "unlock" and "also drops" in say(t, e)]
         print(len(dropped), "VMA write locks end together, when mmap_lock is released")
         """, "fragment"),
     sub("""

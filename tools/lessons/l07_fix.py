@@ -15,7 +15,7 @@ CELLS = [
     setup("""
         import mmviz
         from mmviz.scenarios import names, record
-        from mmviz.lessons import (show_compare, show_stepper, show_predict, show_questions,
+        from mmviz.lessons import (say, show_compare, show_stepper, show_predict, show_questions,
                                    outcome, outcome_matrix, lock_timeline,
                                    check_reference_answers,
                                    reveal_answers)
@@ -47,7 +47,7 @@ CELLS = [
     code("""
         t = record("action-fail-hidden", kernel="baseline")
         print(outcome(t))
-        print(t.violations[0].message)
+        print(say(t, t.violations[0].seq))
         print()
         print(lock_timeline(t))
         """, "-"),
@@ -79,9 +79,9 @@ CELLS = [
             t = record("mapped-fail-hidden", kernel=kernel)
             print(outcome(t))
             for e in t:
-                if (e.kind in ("lock", "unlock") and "i_mmap" in e.msg
-                        or e.kind == "violation" or e.msg == "calling vm_ops->mapped"):
-                    print(f"  {e.seq:3d} {e.kind:9s} {e.msg[:66]}")
+                if (e.kind in ("lock", "unlock") and "i_mmap" in say(t, e)
+                        or e.kind == "violation" or say(t, e) == "calling vm_ops->mapped"):
+                    print(f"  {e.seq:3d} {e.kind:9s} {say(t, e)[:66]}")
         """, "fragment"),
     frag("""
         Also new in v4: `->mapped` runs **before** the release, so the rmap never sees a VMA
@@ -107,7 +107,7 @@ CELLS = [
         """),
     code("""
         t = record("nommu-remap", kernel="v3")
-        print(t.result.outcome, "-", t.events[0].msg)
+        print(t.result.outcome, "-", say(t, t.events[0]))
         """, "fragment"),
     slide("""
         ## The whole picture

@@ -18,7 +18,7 @@ CELLS = [
         from mmviz.model.drivers import DriverSpec
         from mmviz.model.errno import Errno
         from mmviz.scenarios import Scenario, record, run
-        from mmviz.lessons import (show_stepper, show_predict, show_questions, outcome, strip,
+        from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    lock_timeline, check_reference_answers, reveal_answers)
         from mmviz.exercises import generate
 
@@ -67,7 +67,7 @@ CELLS = [
         """),
     code("""
         t = record("compat-stacked")
-        print([e.msg for e in t if "hide flag" in e.msg][0])
+        print([say(t, e) for e in t if "hide flag" in say(t, e)][0])
         print(lock_timeline(t))
         """, "fragment"),
     notes("""
@@ -124,7 +124,7 @@ CELLS = [
             print(f"{'mmu' if t.config['mmu'] else 'nommu':6s} {outcome(t)}")
             for e in t:
                 if e.kind == "warn":
-                    print("       ", e.msg)
+                    print("       ", say(t, e))
         """, "fragment"),
     frag("""
         And on v3 the nommu build fails before anything runs: the `casr` typo of lesson 07.

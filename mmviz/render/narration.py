@@ -1,0 +1,299 @@
+"""Every sentence that explains a trace event, in one place.
+
+The model emits structured events — a kind, the function, a `what` tag and plain fields —
+and never prose. This module turns an event into the sentence a reader sees, for the kernel
+variant the trace was recorded under, so each sentence can be read, reviewed against the
+kernel and corrected here. Standard library only: text, HTML and pictures all use it.
+
+    sentence(event, "v4")         # one event
+    violation_message(trace, v)   # the sentence of a lock-rule violation
+    step_title("S3")              # what a numbered step of spec §2.3 does
+
+A sentence is a format string over the event's fields (plus `fn`, `vma_label`, `errno`
+names...), a function of the event, or a dict {variant: sentence, "*": default}.
+"""
+
+from __future__ import annotations
+
+from ..model.errno import Errno
+
+
+def _vma(vid) -> str:
+    return f"vma#{vid}"
+
+
+def _errno(value) -> str:
+    return Errno.name_of(value) if isinstance(value, int) else str(value)
+
+
+def _span(start, end) -> str:
+    return f"[{start:#x},{end:#x})"
+
+
+# --- spec §2.3 steps of __mmap_region ---------------------------------------------------------
+
+STEPS = {
+    "S0": lambda d: (f"set up the mmap_state for {_span(d['start'], d['end'])}"
+                     + (" and an empty descriptor for f_op->mmap_prepare"
+                        if d.get("prepare") else "")),
+    "S2": "__mmap_setup: deal with anything already mapped there, charge memory",
+    "S3": "call the driver's mmap_prepare: no VMA exists yet, only the descriptor",
+    "S4": lambda d: (f"setup or prepare failed ({_errno(d['errno'])}): go straight to "
+                     "abort_munmap, skipping unacct_error"),
+    "S6": "try to merge the new range with its neighbours, judged on the final flags, file "
+          "and pgoff",
+    "S7": "no merge: allocate and insert a new VMA",
+    "S8": lambda d: f"copy the driver's vm_ops and private_data onto {_vma(d['vma'])}",
+    "S9": "__mmap_complete: free replaced VMAs, account, set the page protection",
+    "S10": "complete the action on the new VMA, call vm_ops->mapped and the hooks",
+    "S11": lambda d: f"the mapping is established at {d['addr']:#x}",
+    "E1": "unacct_error: give back the commit charge, then abort",
+    "E2": "abort_munmap: drop a swapped file's reference and restore or hole the old range",
+}
+
+# --- lock-rule violations (the lock checker's reports, lockdep's wording) ----------------------
+
+VIOLATIONS = {
+    "deadlock": lambda e, d: (
+        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for write "
+        f"but this task already holds it for {d.get('held', 'write')}; the task sleeps forever"
+        if d.get("mode") == "write" else
+        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for read "
+        "while this task holds it for write; the task sleeps forever"),
+    "unlock-not-held": lambda e, d: (
+        f"bad unlock balance detected: {e.fn}() releases {d['lock']}, which this task does "
+        "not hold (rwsem count underflow)" if d.get("mode") != "read" else
+        f"bad unlock balance detected: {e.fn}() releases {d['lock']} for read, which this "
+        "task does not hold"),
+    "recursive-lock": lambda e, d: (
+        f"possible recursive locking detected: {e.fn}() takes {d['lock']} for read again; a "
+        "writer waiting in between would deadlock this task"),
+    "assert": lambda e, d: (f"{e.fn}(): mmap_assert_write_locked failed: mmap_lock is not "
+                            "held for write"),
+    "held-on-return": lambda e, d: (f"lock held when returning to user space: {d['lock']} "
+                                    f"(taken during {d.get('syscall', '?')})"),
+}
+
+
+def _gathered(e, d):
+    labels = ", ".join(_vma(v) for v in d["vmas"])
+    return (f"detached {labels} into the side tree; they can still be reattached until their "
+            "page tables are zapped")
+
+
+def _fill(e, d):
+    if d.get("op") == "remap":
+        return f"map PFNs {d['start_pfn']:#x}.. at {d['start']:#x}"
+    return f"insert {d['nr_pages']} kernel pages"
+
+
+def _space(snapshot) -> str:
+    """The VMAs of a snapshot in a few words: listed when few, summarised when many."""
+    vmas = list(snapshot.vmas) if snapshot is not None else []
+    if not vmas:
+        return "no VMAs"
+    n = len(vmas)
+    if n > 12:
+        return (f"{n:,} VMAs from {vmas[0].start:#x} to {vmas[-1].end:#x} (too many to list; "
+                "the pictures bin them)")
+    return f"{n} VMA{'s' if n != 1 else ''}: " + ", ".join(
+        f"{v.label} {_span(v.start, v.end)}" for v in vmas)
+
+
+def _returns(d) -> str:
+    ret = d.get("ret")
+    if ret is None:
+        return "no return value"
+    if isinstance(ret, int) and -4095 <= ret < 0:
+        return f"the call returns {_errno(ret)}"
+    return f"the call returns {ret:#x}" if isinstance(ret, int) else f"the call returns {ret}"
+
+
+SENTENCES = {
+    # instrumentation
+    "call": "{fn}() called",
+    "return": "{fn}() returns {ret}",
+    "hook_enter": "calling {fn}",
+    "hook_exit": "{fn} returned {ret}",
+    # locks
+    "lock": "{fn} takes {lock} for {mode}",
+    "unlock": "{fn} releases {lock}",
+    "vma_write_lock": lambda e, d: (f"{_vma(d['vma'])} is write-locked: page faults on it must "
+                                    "wait until mmap_lock is dropped"),
+    "vma_unlock_all": lambda e, d: (f"dropping mmap_lock also drops the write lock of "
+                                    f"{_vma(d['vma'])}"),
+    "task_hung": "the task is stuck forever: the system call never returns",
+    "double_free": lambda e, d: (f"BUG: KASAN: use-after-free: {_vma(d['vma'])} was already "
+                                 "freed and is being freed again; map_count is now corrupted"),
+    # do_mmap, accounting
+    "map_count_limit": "map_count is above vm.max_map_count",
+    "noreplace_exists": "MAP_FIXED_NOREPLACE: the range is already mapped",
+    "may_expand_vm_fail": "may_expand_vm: the address-space limit would be exceeded",
+    "charge_refused": "the commit charge of {pages} pages is refused (injected failure)",
+    # __mmap_region and its helpers
+    "step": lambda e, d: _step_sentence(d),
+    "prepare_fail": lambda e, d: f"f_op->mmap_prepare failed with {_errno(d['errno'])}",
+    "file_swapped": "the driver swapped the file to {file}; it already holds the reference",
+    "legacy_mmap_fail": ("f_op->mmap failed: dummy vm_ops installed, the file reference "
+                         "dropped and the driver's partial PTEs zapped (unmap_region)"),
+    "legacy_moved_start": "WARNING: the driver moved vm_start",
+    "legacy_granted_maywrite": "WARNING: the driver granted VM_MAYWRITE that the checks had "
+                               "refused",
+    "legacy_changed_flags": ("f_op->mmap changed the flags after the merge decision: the new "
+                             "VMA can no longer merge with its neighbours"),
+    "legacy_hook_flags": ("the legacy hook changes vm_flags after the merge decision was taken "
+                          "on the old ones"),
+    "prealloc_fail_new": "vma_iter_prealloc fails (injected): the VMA is freed",
+    "alloc_fail": "vm_area_alloc fails: the VMA slab is out of memory (injected)",
+    "vma_stored": lambda e, d: (f"{_vma(d['vma'])} {_span(d['start'], d['end'])} is stored in "
+                                "the VMA tree, write-locked so no page fault can use it yet"),
+    "merged_no_action": lambda e, d: (f"merged into {_vma(d['vma'])}: no action and no "
+                                      "vm_ops->mapped will run for this mmap() call"),
+    "rmap_linked": lambda e, d: (f"{_vma(d['vma'])} enters the rmap of {d['file']}: truncation "
+                                 "and reclaim can now find it"),
+    "hide_held": lambda e, d: (f"hide_from_rmap_until_complete: i_mmap_rwsem of {d['file']} "
+                               f"stays held, so no rmap walker can see {_vma(d['vma'])} until "
+                               "the action completes"),
+    # actions (mm/util.c, mm/memory.c)
+    "remap_outside": "the remap range lies outside the mapping",
+    "remap_cow_partial": "a private writable remap must cover the whole mapping",
+    "remap_flags_set": ("VM_IO|VM_PFNMAP|VM_DONTEXPAND|VM_DONTDUMP set: the mapping is now "
+                        "VM_SPECIAL and can never merge"),
+    "ioremap_too_big": "the mapping does not fit in the device's physical range",
+    "kernel_pages_pfnmap": "WARNING: VM_PFNMAP set on a page-backed map",
+    "nommu_prepare_unsupported": ("WARNING: {type} is not supported without an MMU (nommu "
+                                  "prepare warns and carries on)"),
+    "unknown_action": "WARNING: unknown action type {type}",
+    "fill_fail": lambda e, d: (f"{_fill(e, d)} fails with {_errno(d['errno'])} (injected): the "
+                               "partly filled range is zapped"),
+    "fill_done": lambda e, d: f"{_fill(e, d)}: the page tables of {_vma(d['vma'])} are filled",
+    "nommu_complete_unsupported": "WARNING: {type} cannot complete without an MMU: -EINVAL",
+    "action_not_rewritten": "WARNING: {type} should have been rewritten by prepare",
+    "hide_on_anon": "WARNING: hide flag on an anonymous VMA",
+    "unmap_new_vma": lambda e, d: f"the action failed: unmap the new {_vma(d['vma'])}",
+    "error_hook_cleared": "WARNING: error_hook cleared the error",
+    # compat
+    "compat_hide_cleared": ("hide flag cleared: this VMA is not in any rmap yet, and no i_mmap "
+                            "lock was taken that finish could release"),
+    "check_mmap_hook": ("WARNING: a legacy f_op->mmap set vm_ops->mapped, which only "
+                        "mmap_prepare may use"),
+    # nommu
+    "nommu_hook_fail": ("the file's hook failed: nommu frees the region and the VMA "
+                        "(error_just_free)"),
+    "nommu_added": lambda e, d: (f"{_vma(d['vma'])} {_span(d['start'], d['end'])} added (nommu "
+                                 "never merges)"),
+    # unmap, split, merge
+    "already_detached": lambda e, d: (f"WARNING: {_vma(d['vma'])} is already detached "
+                                      "(vma_assert_attached fails): something is unmapping a VMA "
+                                      "that is not in the tree"),
+    "reattached": "the gathered VMAs are reattached: the old mapping is restored intact",
+    "split_map_count": "splitting inside one VMA would exceed vm.max_map_count",
+    "gathered": _gathered,
+    "clear_ptes": ("zap the old pages and page tables: from here the old mapping cannot be "
+                   "restored"),
+    "vma_freed": lambda e, d: f"{_vma(d['vma'])} is freed",
+    "abort_hole": lambda e, d: (f"the old VMAs were already zapped and closed: "
+                                f"{_span(d['start'], d['end'])} is left as a hole (the old "
+                                "failure method)"),
+    "prealloc_fail_split": "vma_iter_prealloc fails (injected)",
+    "split": lambda e, d: (f"split at {d['addr']:#x}: {_vma(d['low'])} "
+                           f"{_span(d['low_start'], d['low_end'])} and {_vma(d['high'])} "
+                           f"{_span(d['high_start'], d['high_end'])}"),
+    "split_limit": ("map_count is at vm.max_map_count: no room for the extra VMA a split "
+                    "needs"),
+    "dup_anon_vma": lambda e, d: (f"{_vma(d['vma'])} takes anon_vma#{d['anon_vma']} from "
+                                  f"{_vma(d['src'])} so the merged VMA keeps its anonymous "
+                                  "pages reachable"),
+    "prealloc_fail_merge": ("vma_iter_prealloc fails: no memory for maple tree nodes "
+                            "(injected, like the kernel tests' fail_prealloc)"),
+    "merge_shift": lambda e, d: (f"{_vma(d['middle'])} shrinks to {_span(d['start'], d['end'])} "
+                                 f"and {_vma(d['vma'])} grows down to {d['next_start']:#x}"),
+    "merge_span": lambda e, d: (f"{_vma(d['vma'])} now spans {_span(d['start'], d['end'])} "
+                                f"pgoff {d['pgoff']:#x}"),
+    "merged_away": lambda e, d: f"{_vma(d['vma'])} is merged away and freed",
+    "merge_special": "VM_SPECIAL mapping: never merged",
+    "merge_next_close": lambda e, d: (f"{_vma(d['vma'])} has vm_ops->close, so it cannot be "
+                                      "deleted: only prev is extended"),
+    "merge_none": "no compatible neighbour: a new VMA is needed",
+    "merge_with": "the new range can merge with {how}",
+    "mprotect_done": lambda e, d: (f"{_vma(d['vma'])} {_span(d['start'], d['end'])} now has the "
+                                   "new protection"),
+    # faults
+    "anon_vma_prepared": lambda e, d: (
+        f"first write fault on a private page: {_vma(d['vma'])} gets "
+        + (f"the neighbour's anon_vma#{d['anon_vma']}" if d.get("reused") else "a new anon_vma")),
+    "populated": "pages faulted in after mmap_lock was dropped",
+    # user space: what a scenario notes before and after the recorded call
+    "before": lambda e, d: "before the call: " + _space(e.snapshot),
+    "after": lambda e, d: _returns(d) + "; after the call: " + _space(e.snapshot),
+    "never_returns": "the task never returns to user space: it is deadlocked",
+    "build_error": ("mm/util.c: error: 'casr' undeclared — v3's !CONFIG_MMU "
+                    "mmap_action_complete() misspells 'case MMAP_MAP_KERNEL_PAGES', so a kernel "
+                    "without an MMU does not even build (fixed in v4, spec §6c)"),
+    "driver_counts": ("the driver saw mmap_prepare x{prepare}, vm_ops->mapped x{mapped}, "
+                      "success_hook x{success_hook}, error_hook x{error_hook}, close x{close}"),
+    "builder_counts": ("the driver saw mmap_prepare x{prepare}, .mmap x{mmap}, vm_ops->mapped "
+                       "x{mapped}, success_hook x{success_hook}, error_hook x{error_hook}"),
+    "lower_counts": "the lower file saw mmap_prepare x{prepare} and vm_ops->mapped x{mapped}",
+    "still_mapped_after_error": lambda e, d: (
+        f"the call failed with {_errno(d['errno'])} but {_vma(d['vma'])} is still mapped in "
+        "the range: user space was told the mapping does not exist"),
+    "range_empty": "nothing is mapped in the requested range",
+    "charge_mismatch": ("commit charge: {committed} pages are charged but VM_ACCOUNT VMAs own "
+                        "only {owned}: the old VMA's charge moved to a mapping that never came "
+                        "to be (spec §6j, an open question)"),
+    # a version-1 trace file: its events carry their sentence
+    "legacy_text": "{text}",
+}
+
+
+def _step_sentence(d) -> str:
+    s = STEPS.get(d.get("step"), "step {step}")
+    return s(d) if callable(s) else s.format(**d)
+
+
+def _pick(entry, variant):
+    if isinstance(entry, dict):
+        return entry.get(variant, entry.get("*"))
+    return entry
+
+
+def sentence(event, variant: str = "v4") -> str:
+    """The sentence that explains `event` in a trace recorded under `variant`."""
+    d = event.data
+    entry = _pick(SENTENCES.get(event.what), variant)
+    if entry is None and event.kind == "violation":
+        entry = VIOLATIONS.get(event.what)
+    if entry is None:
+        fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
+        return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
+    if callable(entry):
+        return entry(event, d)
+    return entry.format(fn=event.fn, **d)
+
+
+def event_text(trace, i) -> str:
+    """The sentence of event i of `trace`."""
+    return sentence(trace.events[i], trace.kernel)
+
+
+def violation_message(trace, violation) -> str:
+    """What the lock checker said, in lockdep's words, for one of `trace.violations`."""
+    return sentence(trace.events[violation.seq], trace.kernel)
+
+
+def step_title(step: str) -> str:
+    """What a numbered step does, without the fields of one run (for legends and menus)."""
+    s = STEPS.get(step)
+    if s is None:
+        return step
+    if callable(s):
+        return {"S0": "set up the mmap_state", "S4": "setup or prepare failed: abort",
+                "S8": "copy the driver's vm_ops and private_data onto the VMA",
+                "S11": "the mapping is established"}.get(step, step)
+    return s
+
+
+def known_whats() -> set:
+    """Every `what` this module has a sentence for (tests check the model emits no other)."""
+    return set(SENTENCES) | set(VIOLATIONS)
