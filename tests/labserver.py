@@ -87,9 +87,10 @@ class LabServer:
         env["JUPYTER_RUNTIME_DIR"] = str(self.tmp / "runtime")
         env["IPYTHONDIR"] = str(self.tmp / "ipython")
         env.pop("JUPYTER_PATH", None)
+        env["JUPYTER_TOKEN"] = self.token       # not on the command line: /proc/PID/cmdline is public
         exe = os.path.join(os.path.dirname(sys.executable), "jupyter-lab")
         cmd = [exe, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+               f"--ServerApp.root_dir={self.root}",
                f"--LabApp.app_settings_dir={settings}", "--ServerApp.port_retries=0"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
