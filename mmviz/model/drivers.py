@@ -127,7 +127,8 @@ def _mmap_prepare_for(world, spec, state, vm_ops):
         elif k == "simple-ioremap":
             mmap_action_simple_ioremap(desc, spec.phys_base, spec.size_pages << PAGE_SHIFT)
         elif k == "kernel-pages":
-            mmap_action_map_kernel_pages_full(desc, [f"page{i}" for i in range(desc.end - desc.start >> PAGE_SHIFT)])
+            # The driver's buffer as page numbers 0..n-1 (a range, not one object per page).
+            mmap_action_map_kernel_pages_full(desc, range(desc.end - desc.start >> PAGE_SHIFT))
         desc.action.hide_from_rmap_until_complete = spec.hide
         if spec.success_hook or "success_hook" in spec.fail:
             desc.action.success_hook = success_hook
