@@ -11,6 +11,8 @@ from .uapi import PAGE_SHIFT
 from .vm_flags import VmFlags
 
 _NAME_COLUMN = 73
+# Inode kinds that are always unlinked, so d_path() ends their name with " (deleted)".
+DELETED_KINDS = ("memfd", "shmem-zero")
 
 
 def vma_perms(vma) -> str:
@@ -20,14 +22,24 @@ def vma_perms(vma) -> str:
         ("x" if f & VmFlags.VM_EXEC else "-") + ("s" if f & VmFlags.VM_MAYSHARE else "p")
 
 
+def mangle_path(path: str, esc: str) -> str:
+    """Each character of esc as a backslash and three octal digits ('\\n' -> '\\012'); nothing
+    else, not even a backslash, is escaped. (fs/seq_file.c)"""
+    for ch in esc:
+        path = path.replace(ch, f"\\{ord(ch):03o}")
+    return path
+
+
 def vma_name(vma) -> str:
     """The name column: the file path, ' (deleted)' for unlinked shmem, or the anon name.
 
-    Mirrors fs/proc/task_mmu.c.
+    A path is printed through seq_path(..., "\\n"), so a newline in it shows as \\012; a
+    kernel without an MMU (fs/proc/task_nommu.c) escapes nothing. Mirrors fs/proc/task_mmu.c.
     """
     f = vma.vm_file
     if f is not None:
-        return f.f_inode.name + (" (deleted)" if f.f_inode.kind in ("memfd", "shmem-zero") else "")
+        path = f.f_inode.name + (" (deleted)" if f.f_inode.kind in DELETED_KINDS else "")
+        return mangle_path(path, "\n" if vma.world.config.mmu else "")
     return vma.anon_name or ""
 
 
