@@ -292,6 +292,59 @@ def test_file_calls_on_bad_fds_and_sizes():
             os.close(real)
 
 
+def test_ftruncate_checks_the_length_first_and_takes_any_off_t():
+    """do_sys_ftruncate() refuses a negative length before it looks up the fd; a device is
+    not a regular file (-EINVAL); any length up to 2**63-1 fits shmem's s_maxbytes."""
+    from mmviz.model.drivers import DriverSpec
+    w = mmviz.World()
+    fd = w.memfd_create("a")
+    dev = w.open_driver(DriverSpec("pfn-remap"))
+    before = _model_state(w)
+    assert w.ftruncate(BAD_FD, -1) == -E.EINVAL
+    assert w.ftruncate(dev, P) == -E.EINVAL
+    assert _model_state(w) == before
+    assert w.ftruncate(fd, (1 << 63) - 1) == 0
+    assert w.fget(fd).f_inode.i_size == (1 << 63) - 1
+    if ON_LINUX:
+        with pytest.raises(OSError) as exc:
+            os.ftruncate(BAD_FD, -1)
+        assert exc.value.errno == E.EINVAL
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        real = os.memfd_create("mmviz-bad-input", os.MFD_CLOEXEC)
+        try:
+            with pytest.raises(OSError) as exc:
+                os.ftruncate(null, P)
+            assert exc.value.errno == E.EINVAL
+            os.ftruncate(real, (1 << 63) - 1)
+            assert os.fstat(real).st_size == (1 << 63) - 1
+        finally:
+            os.close(null)
+            os.close(real)
+
+
+# Bits MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK) among those the model simulates, and
+# one it refuses: MAP_HUGE_16GB sets bit 31, outside MAP_HUGE_2MB | MAP_HUGE_1GB.
+VALIDATE_BITS = [("MAP_STACK", 0x20000, None), ("MAP_HUGE_2MB", 21 << 26, None),
+                 ("MAP_HUGE_1GB", 30 << 26, None), ("MAP_DENYWRITE|MAP_EXECUTABLE", 0x1800, None),
+                 ("MAP_NORESERVE|MAP_POPULATE|MAP_NONBLOCK", 0x1C000, None),
+                 ("MAP_HUGE_16GB", 34 << 26, -E.EOPNOTSUPP)]
+
+
+@pytest.mark.parametrize("name,bits,expected", VALIDATE_BITS, ids=[b[0] for b in VALIDATE_BITS])
+def test_shared_validate_takes_the_legacy_flags(window, name, bits, expected):
+    base = window.base if window is not None else DEFAULT_BASE
+    sides = [Side(mmviz.World(), base, is_kernel=False)]
+    if window is not None:
+        window.reset()
+        sides.append(Side(window, base, is_kernel=True))
+    for side in sides:
+        side.setup([("memfd", 4)])
+        got = side.sys.mmap(base, P, RW, MAP_SHARED_VALIDATE | MAP_FIXED | bits, side.fd)
+        assert got == (base if expected is None else expected), (side.is_kernel, got)
+        assert len(side.maps()) == (1 if expected is None else 0)
+    sides[0].sys.validate()
+
+
 def test_closed_fd_is_ebadf_for_mmap():
     w = mmviz.World()
     fd = w.memfd_create("a")
@@ -323,6 +376,9 @@ NON_INTEGER = [
     ("ftruncate size float", lambda w: w.ftruncate(3, 1.5)),
     ("ftruncate size float, bad fd", lambda w: w.ftruncate(BAD_FD, 1.5)),
     ("ftruncate fd str", lambda w: w.ftruncate("3", P)),
+    ("ftruncate size 2**100", lambda w: w.ftruncate(3, 2 ** 100)),
+    ("ftruncate size 2**63", lambda w: w.ftruncate(3, 1 << 63)),
+    ("ftruncate size -2**63-1, bad fd", lambda w: w.ftruncate(BAD_FD, -(1 << 63) - 1)),
     ("dup fd str", lambda w: w.dup("3")),
     ("dup fd float", lambda w: w.dup(3.0)),
     ("reopen fd None", lambda w: w.reopen(None)),

@@ -101,6 +101,16 @@ def _cint(name, value):
     return value & 0xFFFFFFFF
 
 
+def _loff(name, value):
+    """A loff_t argument (a signed 64-bit file size or offset)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, not {type(value).__name__}")
+    if not -(1 << 63) <= value < (1 << 63):
+        raise InputError(f"{name} {value:#x} does not fit in a 64-bit off_t "
+                         "(-2**63 .. 2**63-1; files are at most 2**63-1 bytes)")
+    return value
+
+
 def _fd(value):
     """An fd argument: any int is a valid question for the kernel (a bad one is -EBADF)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -290,14 +300,19 @@ class World:
         return self.install_fd(self.new_file(ino, self.shmem_fops))
 
     def ftruncate(self, fd, size) -> int:
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise InputError(f"size must be an integer, not {type(size).__name__}")
-        f = self.fget(_fd(fd))
-        if f is None:
-            return -Errno.EBADF
+        """ftruncate(2): 0 or -errno. Mirrors do_sys_ftruncate() and do_ftruncate() (fs/open.c):
+        a negative length is -EINVAL before the fd is looked at; a file that is not regular
+        or not open for writing is -EINVAL. A size beyond a 64-bit off_t cannot reach the
+        kernel and is refused; every size that fits is within shmem's s_maxbytes
+        (MAX_LFS_FILESIZE), so inode_newsize_ok()'s -EFBIG cannot happen here."""
+        size = _loff("size", size)
+        fd = _fd(fd)
         if size < 0:
             return -Errno.EINVAL
-        if not f.f_mode & FMODE_WRITE:
+        f = self.fget(fd)
+        if f is None:
+            return -Errno.EBADF
+        if f.f_inode.kind == "device" or not f.f_mode & FMODE_WRITE:
             return -Errno.EINVAL
         f.f_inode.i_size = size
         return 0
