@@ -4,9 +4,9 @@ plus a PDF handout per deck.
 How a deck is made:
 1. The JavaScript it needs (reveal.js 4, require.js, jQuery 2 and the Jupyter widgets HTML
    manager) is installed once from the npm registry with `npm ci`, from the
-   `slides/package.json` and `slides/package-lock.json` of the repository, into a build
-   folder (`build/slides-npm/`, reused while the lock file is unchanged), and the files the
-   decks load are copied to `DIR/assets/`.
+   `slides/package.json` and `slides/package-lock.json` of the repository, into the user's
+   cache folder (`~/.cache/mmviz/slides-npm/`, reused while the lock file is unchanged; see
+   npm_cache_dir), and the files the decks load are copied to `DIR/assets/`.
 2. Each notebook is executed headless with `MMVIZ_STATIC=1`, so `mmviz.lessons` shows every
    stepper as its self-contained HTML stepper (it steps without a kernel) instead of a live
    widget.
@@ -87,12 +87,32 @@ def lesson_notebooks(root: Path, only=None) -> list:
 
 # --- JavaScript assets -------------------------------------------------------------------------
 
-def npm_modules(root: Path, log=print) -> Path:
+def npm_cache_dir(out: Path | None = None) -> Path:
+    """Where `npm ci` installs the decks' JavaScript: $MMVIZ_SLIDES_CACHE if set, else the
+    user's cache folder ($XDG_CACHE_HOME or ~/.cache, then mmviz/slides-npm); if that cannot
+    be made, OUT/.slides-npm beside the decks. Never the repository, unless asked."""
+    if os.environ.get("MMVIZ_SLIDES_CACHE"):
+        return Path(os.environ["MMVIZ_SLIDES_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    cache = Path(base) / "mmviz" / "slides-npm"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        if os.access(cache, os.W_OK | os.X_OK):
+            return cache
+    except OSError:
+        pass
+    if out is None:
+        raise SlidesError(f"cannot create the npm cache {cache}: set MMVIZ_SLIDES_CACHE to a "
+                          "writable folder")
+    return Path(out) / ".slides-npm"
+
+
+def npm_modules(root: Path, log=print, out: Path | None = None) -> Path:
     """node_modules for the decks, installed with `npm ci` and reused while the lock is unchanged."""
     src = root / "slides"
     lock = (src / "package-lock.json").read_bytes()
     digest = hashlib.sha256(lock + (src / "package.json").read_bytes()).hexdigest()[:16]
-    cache = Path(os.environ.get("MMVIZ_SLIDES_CACHE", root / "build" / "slides-npm"))
+    cache = npm_cache_dir(out)
     stamp = cache / ".installed"
     modules = cache / "node_modules"
     if stamp.is_file() and stamp.read_text().strip() == digest and modules.is_dir():
@@ -294,7 +314,7 @@ def build(out: Path, only=None, pdf: bool = True, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     times = {}
     t0 = time.perf_counter()
-    copy_assets(npm_modules(root, log), out)
+    copy_assets(npm_modules(root, log, out), out)
     times["assets"] = time.perf_counter() - t0
     decks, entries = [], []
     t0 = time.perf_counter()
