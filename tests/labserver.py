@@ -115,11 +115,18 @@ class LabServer:
         except OSError:
             return ""
 
-    def api(self, path, timeout=5.0):
-        req = urllib.request.Request(f"{self.base}/api/{path}",
+    def api(self, path, timeout=5.0, method="GET"):
+        req = urllib.request.Request(f"{self.base}/api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read().decode())
+            body = r.read().decode()
+        return json.loads(body) if body else None
+
+    def shutdown_sessions(self, notebook: str, timeout=30.0):
+        """Close the notebook's sessions and shut their kernels down."""
+        for s in self.api("sessions"):
+            if s.get("path", "").endswith(notebook):
+                self.api(f"sessions/{s['id']}", timeout=timeout, method="DELETE")
 
     def url(self, path: str) -> str:
         sep = "&" if "?" in path else "?"
