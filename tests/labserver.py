@@ -87,9 +87,10 @@ class LabServer:
         env["JUPYTER_RUNTIME_DIR"] = str(self.tmp / "runtime")
         env["IPYTHONDIR"] = str(self.tmp / "ipython")
         env.pop("JUPYTER_PATH", None)
+        env["JUPYTER_TOKEN"] = self.token       # not on the command line: /proc/PID/cmdline is public
         exe = os.path.join(os.path.dirname(sys.executable), "jupyter-lab")
         cmd = [exe, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+               f"--ServerApp.root_dir={self.root}",
                f"--LabApp.app_settings_dir={settings}", "--ServerApp.port_retries=0"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
@@ -114,11 +115,18 @@ class LabServer:
         except OSError:
             return ""
 
-    def api(self, path, timeout=5.0):
-        req = urllib.request.Request(f"{self.base}/api/{path}",
+    def api(self, path, timeout=5.0, method="GET"):
+        req = urllib.request.Request(f"{self.base}/api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read().decode())
+            body = r.read().decode()
+        return json.loads(body) if body else None
+
+    def shutdown_sessions(self, notebook: str, timeout=30.0):
+        """Close the notebook's sessions and shut their kernels down."""
+        for s in self.api("sessions"):
+            if s.get("path", "").endswith(notebook):
+                self.api(f"sessions/{s['id']}", timeout=timeout, method="DELETE")
 
     def url(self, path: str) -> str:
         sep = "&" if "?" in path else "?"

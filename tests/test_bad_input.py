@@ -292,6 +292,59 @@ def test_file_calls_on_bad_fds_and_sizes():
             os.close(real)
 
 
+def test_ftruncate_checks_the_length_first_and_takes_any_off_t():
+    """do_sys_ftruncate() refuses a negative length before it looks up the fd; a device is
+    not a regular file (-EINVAL); any length up to 2**63-1 fits shmem's s_maxbytes."""
+    from mmviz.model.drivers import DriverSpec
+    w = mmviz.World()
+    fd = w.memfd_create("a")
+    dev = w.open_driver(DriverSpec("pfn-remap"))
+    before = _model_state(w)
+    assert w.ftruncate(BAD_FD, -1) == -E.EINVAL
+    assert w.ftruncate(dev, P) == -E.EINVAL
+    assert _model_state(w) == before
+    assert w.ftruncate(fd, (1 << 63) - 1) == 0
+    assert w.fget(fd).f_inode.i_size == (1 << 63) - 1
+    if ON_LINUX:
+        with pytest.raises(OSError) as exc:
+            os.ftruncate(BAD_FD, -1)
+        assert exc.value.errno == E.EINVAL
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        real = os.memfd_create("mmviz-bad-input", os.MFD_CLOEXEC)
+        try:
+            with pytest.raises(OSError) as exc:
+                os.ftruncate(null, P)
+            assert exc.value.errno == E.EINVAL
+            os.ftruncate(real, (1 << 63) - 1)
+            assert os.fstat(real).st_size == (1 << 63) - 1
+        finally:
+            os.close(null)
+            os.close(real)
+
+
+# Bits MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK) among those the model simulates, and
+# one it refuses: MAP_HUGE_16GB sets bit 31, outside MAP_HUGE_2MB | MAP_HUGE_1GB.
+VALIDATE_BITS = [("MAP_STACK", 0x20000, None), ("MAP_HUGE_2MB", 21 << 26, None),
+                 ("MAP_HUGE_1GB", 30 << 26, None), ("MAP_DENYWRITE|MAP_EXECUTABLE", 0x1800, None),
+                 ("MAP_NORESERVE|MAP_POPULATE|MAP_NONBLOCK", 0x1C000, None),
+                 ("MAP_HUGE_16GB", 34 << 26, -E.EOPNOTSUPP)]
+
+
+@pytest.mark.parametrize("name,bits,expected", VALIDATE_BITS, ids=[b[0] for b in VALIDATE_BITS])
+def test_shared_validate_takes_the_legacy_flags(window, name, bits, expected):
+    base = window.base if window is not None else DEFAULT_BASE
+    sides = [Side(mmviz.World(), base, is_kernel=False)]
+    if window is not None:
+        window.reset()
+        sides.append(Side(window, base, is_kernel=True))
+    for side in sides:
+        side.setup([("memfd", 4)])
+        got = side.sys.mmap(base, P, RW, MAP_SHARED_VALIDATE | MAP_FIXED | bits, side.fd)
+        assert got == (base if expected is None else expected), (side.is_kernel, got)
+        assert len(side.maps()) == (1 if expected is None else 0)
+    sides[0].sys.validate()
+
+
 def test_closed_fd_is_ebadf_for_mmap():
     w = mmviz.World()
     fd = w.memfd_create("a")
@@ -323,6 +376,9 @@ NON_INTEGER = [
     ("ftruncate size float", lambda w: w.ftruncate(3, 1.5)),
     ("ftruncate size float, bad fd", lambda w: w.ftruncate(BAD_FD, 1.5)),
     ("ftruncate fd str", lambda w: w.ftruncate("3", P)),
+    ("ftruncate size 2**100", lambda w: w.ftruncate(3, 2 ** 100)),
+    ("ftruncate size 2**63", lambda w: w.ftruncate(3, 1 << 63)),
+    ("ftruncate size -2**63-1, bad fd", lambda w: w.ftruncate(BAD_FD, -(1 << 63) - 1)),
     ("dup fd str", lambda w: w.dup("3")),
     ("dup fd float", lambda w: w.dup(3.0)),
     ("reopen fd None", lambda w: w.reopen(None)),
@@ -362,3 +418,78 @@ def test_known_but_unmodelled_flags_raise_input_error(name, bit):
     msg = str(exc.value)
     assert name in msg and "\n" not in msg, msg
     assert w.proc_maps() == "" and w.mm.map_count == 0
+
+
+# ------------------------------------------------------------------ model settings and drivers
+
+
+def _driver_spec(**kw):
+    from mmviz.model.drivers import DriverSpec
+    return DriverSpec("regular", **kw)
+
+
+REFUSED = [
+    ("DriverSpec fail None", lambda w: _driver_spec(fail=None)),
+    ("DriverSpec fail list", lambda w: _driver_spec(fail=["mapped"])),
+    ("DriverSpec fail errno 5", lambda w: _driver_spec(fail={"mapped": 5})),
+    ("DriverSpec fail errno True", lambda w: _driver_spec(fail={"mapped": True})),
+    ("DriverSpec error_hook str", lambda w: _driver_spec(error_hook="x")),
+    ("DriverSpec error_hook 0", lambda w: _driver_spec(error_hook=0)),
+    ("DriverSpec extra_flags str", lambda w: _driver_spec(extra_flags="x")),
+    ("DriverSpec extra_flags negative", lambda w: _driver_spec(extra_flags=-1)),
+    ("DriverSpec hide str", lambda w: _driver_spec(hide="no")),
+    ("DriverSpec size_pages float", lambda w: _driver_spec(size_pages=1.5)),
+    ("DriverSpec name int", lambda w: _driver_spec(name=7)),
+    ("DriverSpec lower str", lambda w: _driver_spec(lower="regular")),
+    ("DriverSpec changed after", lambda w: w.open_driver(_with(_driver_spec(), fail=None))),
+    ("open_driver str", lambda w: w.open_driver("regular")),
+    ("open_driver None", lambda w: w.open_driver(None)),
+    ("proc_maps start str", lambda w: w.proc_maps("x")),
+    ("proc_maps end float", lambda w: w.proc_maps(0, 1.5)),
+    ("vmas start str", lambda w: w.vmas("x")),
+    ("World mmu str", lambda w: mmviz.World(mmu="no")),
+    ("World mmu int", lambda w: mmviz.World(mmu=0)),
+    ("World mdwe str", lambda w: mmviz.World(mdwe="yes")),
+    ("World overcommit 3", lambda w: mmviz.World(overcommit_memory=3)),
+    ("World unknown setting", lambda w: mmviz.World(max_map_cont=5)),
+    ("World config str", lambda w: mmviz.World(config="v4")),
+    ("faults errno positive", lambda w: w.faults.arm("alloc", errno=5)),
+    ("faults errno 0", lambda w: w.faults.arm("action_complete", errno=0)),
+    ("faults errno -4096", lambda w: w.faults.arm("action_complete", errno=-4096)),
+    ("faults errno str", lambda w: w.faults.arm("alloc", errno="ENOMEM")),
+    ("faults times 0", lambda w: w.faults.arm("alloc", times=0)),
+    ("faults times str", lambda w: w.faults.arm("alloc", times="always")),
+    ("ftruncate 2**100", lambda w: w.ftruncate(3, 2 ** 100)),
+]
+
+
+def _with(spec, **changes):
+    for k, v in changes.items():
+        setattr(spec, k, v)
+    return spec
+
+
+def _full_state(w):
+    return _model_state(w) + (w.faults.armed(), dict(w._ids), w.config)
+
+
+@pytest.mark.parametrize("call", [c for _, c in REFUSED], ids=[n for n, _ in REFUSED])
+def test_settings_and_drivers_that_cannot_be_are_refused(call):
+    w = mmviz.World()
+    fd = w.memfd_create("x")
+    assert w.ftruncate(fd, P) == 0
+    before = _full_state(w)
+    with pytest.raises(InputError) as exc:
+        call(w)
+    msg = str(exc.value)
+    assert msg and "\n" not in msg and len(msg) < 300, msg
+    assert _full_state(w) == before
+
+
+def test_an_armed_errno_is_what_mmap_returns():
+    from mmviz.model.drivers import DriverSpec
+    w = mmviz.World()
+    fd = w.open_driver(DriverSpec("pfn-remap"))
+    w.faults.arm("action_complete", errno=-E.EAGAIN)
+    assert w.mmap(DEFAULT_BASE, P, RW, MAP_SHARED | MAP_FIXED, fd, 0) == -E.EAGAIN
+    assert w.proc_maps() == ""

@@ -1,7 +1,7 @@
 """`mmviz slides`: every lesson as a reveal.js deck that works with the network cut off.
 
 The decks are built once per test session (`mmviz.cli.slides.build`, PDFs included; npm's
-install is cached in build/slides-npm/), then opened in the system Chromium with every
+install is cached in the user's cache folder, see npm_cache_dir), then opened in the system Chromium with every
 request that is not a file of the build folder aborted and recorded.
 """
 
@@ -30,7 +30,8 @@ def _why_not() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "playwright is not installed"
-    if shutil.which("npm") is None and not (ROOT / "build" / "slides-npm" / ".installed").exists():
+    from mmviz.cli.slides import npm_cache_dir
+    if shutil.which("npm") is None and not (npm_cache_dir() / ".installed").exists():
         return "npm is needed once to install the decks' JavaScript"
     return None
 

@@ -2,8 +2,9 @@
 Playwright with the system Chromium.
 
 One JupyterLab server for the module (fresh temp dirs, a token, the settings overrides of
-notes/jupyter-stack.md), stopped by its PID at the end. Set MMVIZ_SCREENSHOTS=DIR to keep
-screenshots of every widget.
+notes/jupyter-stack.md), stopped by its PID at the end. Each test stands alone: it gets its
+own notebook (so its own kernel, shut down after it) and a fresh browser context, and runs
+in any order or by itself. Set MMVIZ_SCREENSHOTS=DIR to keep screenshots of every widget.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from mmviz.scenarios import record  # noqa: E402
 
-NB = "widgets.ipynb"
-CELLS = [
-    "from mmviz.scenarios import record\n"
-    "from mmviz.widgets import Stepper, ScenarioBuilder, Compare",
-    "stepper = Stepper(record('mapped-fail-hidden', kernel='v3'))\nstepper",
-    "builder = ScenarioBuilder()\nbuilder",
-    "compare = Compare(record('mapped-fail-hidden', kernel='v3'),\n"
-    "                  record('mapped-fail-hidden', kernel='v4'))\ncompare",
-]
+IMPORTS = ("from mmviz.scenarios import record\n"
+           "from mmviz.widgets import Stepper, ScenarioBuilder, Compare")
+STEPPER = "stepper = Stepper(record('mapped-fail-hidden', kernel='v3'))\nstepper"
+BUILDER = "builder = ScenarioBuilder()\nbuilder"
+COMPARE = ("compare = Compare(record('mapped-fail-hidden', kernel='v3'),\n"
+           "                  record('mapped-fail-hidden', kernel='v4'))\ncompare")
 TIMEOUT = 60_000
 
 # Event numbers of the trace the notebook steps through, from the trace itself.
@@ -56,8 +54,7 @@ def _shot(locator, name):
 @pytest.fixture(scope="module")
 def lab():
     server = LabServer()
-    write_notebook(server.root / NB, CELLS)
-    write_notebook(server.root / "nb7.ipynb", CELLS[:2])
+    write_notebook(server.root / "nb7.ipynb", [IMPORTS, STEPPER])
     server.start()
     yield server
     server.stop()
@@ -71,21 +68,35 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def page(lab, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
-    page.set_default_timeout(TIMEOUT)
-    run_all(page, lab, NB)
-    page.wait_for_selector(".mmviz-compare img.mmviz-layout-b", timeout=TIMEOUT)
-    yield page
-    page.close()
+@pytest.fixture
+def notebook(lab, browser, request):
+    """open(cells, ready): a new notebook of these cells, run in its own kernel in a fresh
+    browser context; returns the page once `ready` (a selector) is shown."""
+    opened = []
+
+    def open_(cells, ready):
+        name = re.sub(r"\W+", "-", request.node.name) + ".ipynb"
+        write_notebook(lab.root / name, cells)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+        opened.append((ctx, name))
+        page = ctx.new_page()
+        page.set_default_timeout(TIMEOUT)
+        run_all(page, lab, name)
+        page.wait_for_selector(ready, timeout=TIMEOUT)
+        return page
+
+    yield open_
+    for ctx, name in opened:
+        ctx.close()
+        lab.shutdown_sessions(name)
 
 
 def _label(root):
     return root.locator(".mmviz-step-label").first
 
 
-def test_stepper_keys_and_buttons(page):
+def test_stepper_keys_and_buttons(notebook):
+    page = notebook([IMPORTS, STEPPER], ".mmviz-stepper img.mmviz-timeline")
     st = page.locator(".mmviz-stepper").first
     label, narration = _label(st), st.locator(".mmviz-narration")
     layout, timeline = st.locator("img.mmviz-layout"), st.locator("img.mmviz-timeline")
@@ -121,8 +132,12 @@ def test_stepper_keys_and_buttons(page):
     _shot(st, "stepper")
 
 
-def test_stepper_play_moves_the_slider_in_the_browser(page):
+def test_stepper_play_moves_the_slider_in_the_browser(notebook):
+    page = notebook([IMPORTS, STEPPER], ".mmviz-stepper img.mmviz-timeline")
     st = page.locator(".mmviz-stepper").first
+    expect(_label(st)).to_contain_text(f"event 0 / {LAST}")
+    st.locator(".mmviz-next-violation").click()
+    expect(_label(st)).to_contain_text(f"event {VIOLATION} /")
     st.locator(".mmviz-prev-hook").click()            # back to a hook
     expect(_label(st)).to_contain_text(f"event {HOOK_BEFORE} /")
     before = _label(st).inner_text()
@@ -137,7 +152,8 @@ def test_stepper_play_moves_the_slider_in_the_browser(page):
     assert n_after > n_before
 
 
-def test_builder_controls_run_and_refusal(page):
+def test_builder_controls_run_and_refusal(notebook):
+    page = notebook([IMPORTS, BUILDER], ".mmviz-builder .mmviz-run")
     bl = page.locator(".mmviz-builder")
     bl.locator(".mmviz-builder-kernel button", has_text="v3").click()
     bl.locator(".mmviz-builder-fail select").select_option("mapped")
@@ -171,7 +187,8 @@ def test_builder_controls_run_and_refusal(page):
     _shot(bl.locator(".mmviz-builder-message"), "builder-refused")
 
 
-def test_compare_steps_to_the_violation(page):
+def test_compare_steps_to_the_violation(notebook):
+    page = notebook([IMPORTS, COMPARE], ".mmviz-compare img.mmviz-layout-b")
     cl = page.locator(".mmviz-compare")
     label = _label(cl)
     from mmviz.widgets.align import align
@@ -228,3 +245,4 @@ def test_notebook7_smoke(lab, browser):
         _shot(st, "notebook7-stepper")
     finally:
         page.close()
+        lab.shutdown_sessions("nb7.ipynb")

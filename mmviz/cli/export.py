@@ -13,7 +13,10 @@ import sys
 
 def write_output(path: str, text) -> int:
     """Write text (str or bytes) to path, creating missing parent folders; OSError with a
-    one-line reason when that is impossible. Returns the number of bytes written."""
+    one-line reason when that is impossible, and then the old file is untouched (see
+    atomic.py). Returns the number of bytes written."""
+    from .atomic import write_atomic
+
     parent = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OSError(f"{path} is a directory: give a file name after -o")
@@ -25,11 +28,9 @@ def write_output(path: str, text) -> int:
         raise OSError(f"cannot create {parent}: {e.strerror or e}") from None
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with open(path, "wb") as f:
-            f.write(data)
+        return write_atomic(path, data)
     except OSError as e:
         raise OSError(f"cannot write {path}: {e.strerror or e}") from None
-    return len(data)
 
 
 def export(args) -> int:

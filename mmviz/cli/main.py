@@ -1,6 +1,7 @@
 """`mmviz`: list scenarios, print or export traces, draw real address spaces, build slides.
 
-Errors are one line on stderr with a non-zero exit status, never a traceback.
+Errors are one line on stderr with a non-zero exit status, never a traceback; Ctrl-C
+exits with status 130 and one line.
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ COMMANDS = {"scenarios": cmd_scenarios, "trace": cmd_trace, "export": cmd_export
 
 
 def main(argv=None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: one line and the shell's status for SIGINT (128 + 2), no traceback.
+        sys.stderr.write("mmviz: interrupted\n")
+        return 130
+
+
+def _run(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -12,6 +12,12 @@ import sys
 
 from ..model.errors import InputError
 
+# A maps text larger than this is refused, not cut: a cut text ends in half a line that
+# parses with a wrong inode or name. Real ones are far smaller (a process at the default
+# vm.max_map_count of 65530 VMAs prints about 10 MiB), and every line becomes a model VMA
+# and a box in the picture, so reading further would only spend memory on a useless drawing.
+MAX_MAPS_BYTES = 64 << 20
+
 
 def read_maps_source(source) -> tuple:
     """(text, description) of the maps to draw: None = this process, digits = a pid, else a file."""
@@ -28,10 +34,14 @@ def read_maps_source(source) -> tuple:
         if os.path.isdir(path):
             raise InputError(f"{path} is a directory, not a maps file")
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read(64 << 20)
+        with open(path, "rb") as f:       # bytes: no newline translation, no partial character
+            data = f.read(MAX_MAPS_BYTES + 1)
     except OSError as e:
         raise OSError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > MAX_MAPS_BYTES:
+        raise InputError(f"{path} is larger than {MAX_MAPS_BYTES >> 20} MiB, more than any real "
+                         "/proc/PID/maps (65530 VMAs print about 10 MiB): refusing to read it")
+    text = data.decode("utf-8", errors="replace")
     if not text.strip():
         raise InputError(f"{path} is empty: nothing to draw "
                          "(a kernel thread has no address space; a maps file needs lines)")

@@ -4,9 +4,9 @@ plus a PDF handout per deck.
 How a deck is made:
 1. The JavaScript it needs (reveal.js 4, require.js, jQuery 2 and the Jupyter widgets HTML
    manager) is installed once from the npm registry with `npm ci`, from the
-   `slides/package.json` and `slides/package-lock.json` of the repository, into a build
-   folder (`build/slides-npm/`, reused while the lock file is unchanged), and the files the
-   decks load are copied to `DIR/assets/`.
+   `slides/package.json` and `slides/package-lock.json` of the repository, into the user's
+   cache folder (`~/.cache/mmviz/slides-npm/`, reused while the lock file is unchanged; see
+   npm_cache_dir), and the files the decks load are copied to `DIR/assets/`.
 2. Each notebook is executed headless with `MMVIZ_STATIC=1`, so `mmviz.lessons` shows every
    stepper as its self-contained HTML stepper (it steps without a kernel) instead of a live
    widget.
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from ..model.errors import MmvizError
+from .atomic import write_atomic
 
 STATIC_ENV = "MMVIZ_STATIC"
 SLIDE_W, SLIDE_H = 1024, 768
@@ -86,12 +87,32 @@ def lesson_notebooks(root: Path, only=None) -> list:
 
 # --- JavaScript assets -------------------------------------------------------------------------
 
-def npm_modules(root: Path, log=print) -> Path:
+def npm_cache_dir(out: Path | None = None) -> Path:
+    """Where `npm ci` installs the decks' JavaScript: $MMVIZ_SLIDES_CACHE if set, else the
+    user's cache folder ($XDG_CACHE_HOME or ~/.cache, then mmviz/slides-npm); if that cannot
+    be made, OUT/.slides-npm beside the decks. Never the repository, unless asked."""
+    if os.environ.get("MMVIZ_SLIDES_CACHE"):
+        return Path(os.environ["MMVIZ_SLIDES_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    cache = Path(base) / "mmviz" / "slides-npm"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        if os.access(cache, os.W_OK | os.X_OK):
+            return cache
+    except OSError:
+        pass
+    if out is None:
+        raise SlidesError(f"cannot create the npm cache {cache}: set MMVIZ_SLIDES_CACHE to a "
+                          "writable folder")
+    return Path(out) / ".slides-npm"
+
+
+def npm_modules(root: Path, log=print, out: Path | None = None) -> Path:
     """node_modules for the decks, installed with `npm ci` and reused while the lock is unchanged."""
     src = root / "slides"
     lock = (src / "package-lock.json").read_bytes()
     digest = hashlib.sha256(lock + (src / "package.json").read_bytes()).hexdigest()[:16]
-    cache = Path(os.environ.get("MMVIZ_SLIDES_CACHE", root / "build" / "slides-npm"))
+    cache = npm_cache_dir(out)
     stamp = cache / ".installed"
     modules = cache / "node_modules"
     if stamp.is_file() and stamp.read_text().strip() == digest and modules.is_dir():
@@ -102,7 +123,7 @@ def npm_modules(root: Path, log=print) -> Path:
                           "require.js, jQuery, the widget manager): install Node.js and npm")
     cache.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(src / name, cache / name)
+        write_atomic(cache / name, (src / name).read_bytes())
     log(f"installing the decks' JavaScript with npm ci into {cache} ...")
     t0 = time.perf_counter()
     proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts",
@@ -110,7 +131,7 @@ def npm_modules(root: Path, log=print) -> Path:
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise SlidesError("npm ci failed: " + " | ".join(tail))
-    stamp.write_text(digest + "\n")
+    write_atomic(stamp, (digest + "\n").encode())
     log(f"  done in {time.perf_counter() - t0:.1f} s")
     return modules
 
@@ -124,7 +145,7 @@ def copy_assets(modules: Path, out: Path) -> Path:
             raise SlidesError(f"{src} is missing: delete {modules.parent} and build again")
         if src.is_file():
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            write_atomic(dst, src.read_bytes())
             continue
         keep_only = _HTML_MANAGER_KEEP if target == "html-manager" else None
         for f in src.rglob("*"):
@@ -135,8 +156,8 @@ def copy_assets(modules: Path, out: Path) -> Path:
             d = dst / f.relative_to(src)
             d.parent.mkdir(parents=True, exist_ok=True)
             if not d.exists() or d.stat().st_size != f.stat().st_size:
-                shutil.copyfile(f, d)
-    shutil.copyfile(TEMPLATE_DIR / "mmviz-slides.css", assets / "mmviz-slides.css")
+                write_atomic(d, f.read_bytes())
+    write_atomic(assets / "mmviz-slides.css", (TEMPLATE_DIR / "mmviz-slides.css").read_bytes())
     return assets
 
 
@@ -256,8 +277,8 @@ def print_pdfs(decks, out: Path, log=print) -> list:
                 pdf = deck.with_suffix("").with_suffix(".pdf")
                 pages = page.evaluate("document.querySelectorAll('.pdf-page').length")
                 # (Chromium adds a blank sheet after the last slide without page_ranges)
-                page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True,
-                         page_ranges=f"1-{pages}")
+                write_atomic(pdf, page.pdf(prefer_css_page_size=True, print_background=True,
+                                           page_ranges=f"1-{pages}"))
                 page.close()
                 pdfs.append(pdf)
                 log(f"  {pdf.name}")
@@ -293,7 +314,7 @@ def build(out: Path, only=None, pdf: bool = True, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     times = {}
     t0 = time.perf_counter()
-    copy_assets(npm_modules(root, log), out)
+    copy_assets(npm_modules(root, log, out), out)
     times["assets"] = time.perf_counter() - t0
     decks, entries = [], []
     t0 = time.perf_counter()
@@ -302,13 +323,13 @@ def build(out: Path, only=None, pdf: bool = True, log=print) -> dict:
         nb = execute(path, static=True)
         title = _title(nb, path.stem)
         deck = out / f"{path.stem}.slides.html"
-        deck.write_text(export_deck(nb, title), encoding="utf-8")
+        write_atomic(deck, export_deck(nb, title).encode("utf-8"))
         decks.append(deck)
         entries.append((path.stem, title))
         log(f"  {deck.name}  ({time.perf_counter() - t1:.1f} s)")
     times["decks"] = time.perf_counter() - t0
     if only is None or not (out / "index.html").exists():
-        (out / "index.html").write_text(_index_html(entries, pdf), encoding="utf-8")
+        write_atomic(out / "index.html", _index_html(entries, pdf).encode("utf-8"))
     pdfs = []
     if pdf:
         t0 = time.perf_counter()

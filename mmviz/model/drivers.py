@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .checks import check_errno, is_int, short
 from .errors import InputError
 from .mm_types import FMODE_READ, FMODE_WRITE, file_operations, vm_operations_struct
 from .mmap_action import (mmap_action_ioremap_full, mmap_action_map_kernel_pages_full,
                           mmap_action_remap_full, mmap_action_simple_ioremap)
 from .uapi import PAGE_SHIFT
+
+MAX_LFS_FILESIZE = (1 << 63) - 1
 
 DRIVER_KINDS = ("regular", "pfn-remap", "io-remap", "simple-ioremap", "kernel-pages", "legacy",
                 "stacked")
@@ -46,19 +49,44 @@ class DriverSpec:
     phys_base: int = 0xFE000000                  # device physical address
     lower: "DriverSpec | None" = None            # the lower file of a stacked file
 
-    def check(self):
+    def __post_init__(self):
+        self._check_fields()
+
+    def _check_fields(self):
+        """Each field's type and range (a spec's fields can be changed after it is made)."""
         if self.kind not in DRIVER_KINDS:
-            raise InputError(f"unknown driver kind {self.kind!r}; choose one of "
+            raise InputError(f"unknown driver kind {short(self.kind)}; choose one of "
                              + ", ".join(DRIVER_KINDS))
+        if self.name is not None and not isinstance(self.name, str):
+            raise InputError(f"name must be a string or None, not {type(self.name).__name__}")
+        if not isinstance(self.fail, dict):
+            raise InputError("fail must be a dict of failure point to negative errno, like "
+                             f"{{'mapped': -Errno.ENOMEM}} (got {type(self.fail).__name__})")
         for point, err in self.fail.items():
             if point not in FAIL_POINTS:
-                raise InputError(f"unknown failure point {point!r}; choose one of "
+                raise InputError(f"unknown failure point {short(point)}; choose one of "
                                  + ", ".join(FAIL_POINTS))
-            if not isinstance(err, int) or not -4095 <= err < 0:
-                raise InputError(f"failure errno for {point} must be a negative errno, like "
-                                 f"-Errno.ENOMEM (got {err!r})")
-        if self.error_hook is not None and not -4095 <= self.error_hook < 0:
-            raise InputError("error_hook must replace the error with a negative errno")
+            check_errno(f"the failure errno for {point}", err)
+        if self.error_hook is not None:
+            check_errno("error_hook (the errno it replaces any error with)", self.error_hook)
+        for flag in ("success_hook", "hide", "with_close", "with_mapped", "swap_file"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InputError(f"{flag} must be True or False, not {short(getattr(self, flag))}")
+        if not is_int(self.extra_flags) or not 0 <= self.extra_flags < 1 << 64:
+            raise InputError("extra_flags must be VM_* bits, like VmFlags.VM_HUGEPAGE: an "
+                             f"integer in 0 .. 2**64-1 (got {short(self.extra_flags)})")
+        if not is_int(self.size_pages) or not 0 <= self.size_pages <= MAX_LFS_FILESIZE >> PAGE_SHIFT:
+            raise InputError("size_pages must be a number of pages in 0 .. 2**51-1 "
+                             f"(got {short(self.size_pages)})")
+        if not is_int(self.phys_base) or not 0 <= self.phys_base < 1 << 64:
+            raise InputError("phys_base must be a physical address: an integer in 0 .. 2**64-1 "
+                             f"(got {short(self.phys_base)})")
+        if self.lower is not None and not isinstance(self.lower, DriverSpec):
+            raise InputError(f"lower must be a DriverSpec or None, not {type(self.lower).__name__}")
+
+    def check(self):
+        """InputError, saying what is allowed, for a spec no driver could have."""
+        self._check_fields()
         if self.kind == "stacked":
             if self.lower is None or self.lower.kind == "stacked":
                 raise InputError("a stacked file needs a lower file that is not itself stacked")
@@ -127,7 +155,8 @@ def _mmap_prepare_for(world, spec, state, vm_ops):
         elif k == "simple-ioremap":
             mmap_action_simple_ioremap(desc, spec.phys_base, spec.size_pages << PAGE_SHIFT)
         elif k == "kernel-pages":
-            mmap_action_map_kernel_pages_full(desc, [f"page{i}" for i in range(desc.end - desc.start >> PAGE_SHIFT)])
+            # The driver's buffer as page numbers 0..n-1 (a range, not one object per page).
+            mmap_action_map_kernel_pages_full(desc, range(desc.end - desc.start >> PAGE_SHIFT))
         desc.action.hide_from_rmap_until_complete = spec.hide
         if spec.success_hook or "success_hook" in spec.fail:
             desc.action.success_hook = success_hook
@@ -169,6 +198,9 @@ def _stacked_mmap_for(world, spec, state, lower_file):
 
 def open_driver(world, spec: DriverSpec) -> int:
     """Create the driver's file, open it read-write and return the fd."""
+    if not isinstance(spec, DriverSpec):
+        raise InputError("open_driver takes a DriverSpec, like DriverSpec('regular'), not "
+                         f"{type(spec).__name__} {short(spec)}")
     spec.check()
     name = spec.name or f"{spec.kind}{world.next_id('driver')}"
     spec.name = name

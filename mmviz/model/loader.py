@@ -4,9 +4,27 @@ from .errors import InputError
 from .file_ops import __vma_link_file
 from .mm_types import FMODE_READ, FMODE_WRITE, file_operations
 from .mmap_region import vm_get_page_prot
-from .proc_maps import parse_maps
+from .proc_maps import DELETED_KINDS, parse_maps
 from .uapi import PAGE_SHIFT, PAGE_SIZE
 from .vm_flags import VmFlags
+
+
+def file_kind(name: str) -> tuple:
+    """(inode kind, path) of a file named in a maps text.
+
+    The kernel prints a newline in a path as \\012 (and a backslash as itself, so a name
+    with a literal '\\012' reads back as a newline: both print the same). The name of an
+    always-unlinked inode (a memfd, the shmem file behind shared /dev/zero) loses its
+    ' (deleted)', which printing adds back; any other name keeps all of it.
+    """
+    path = name.replace("\\012", "\n")
+    base = path.removesuffix(" (deleted)")
+    if base != path:
+        if base.startswith("/memfd:"):
+            return "memfd", base
+        if base == "/dev/zero":
+            return "shmem-zero", base
+    return "file", path
 
 
 def load_maps(world, text: str):
@@ -35,8 +53,8 @@ def load_maps(world, text: str):
             key = (e["dev"], e["inode"], name)
             f = files.get(key)
             if f is None:
-                kind = "memfd" if name.startswith("/memfd:") else "file"
-                ino = world.new_inode(name.removesuffix(" (deleted)"), kind, e["dev"])
+                kind, path = file_kind(name)
+                ino = world.new_inode(path, kind, e["dev"])
                 ino.i_ino = e["inode"]
                 ino.i_size = 1 << 62
                 f = files[key] = world.new_file(ino, fops, FMODE_READ | FMODE_WRITE)

@@ -62,11 +62,13 @@ def mmap_action_simple_ioremap(desc, start_phys_addr, size):
 def mmap_action_map_kernel_pages(desc, start, pages, nr_pages):
     """Insert nr_pages kernel pages at start (the vm_insert_pages() equivalent); records desc.pgoff.
 
-    Mirrors include/linux/mm.h.
+    `pages` is the driver's page array, kept by reference as the kernel keeps the pointer;
+    the model's drivers pass a range of page numbers, so a huge mapping costs no memory per
+    page. Mirrors include/linux/mm.h.
     """
     a = desc.action
     a.type = "MMAP_MAP_KERNEL_PAGES"
-    a.map_kernel = {"start": start, "pages": list(pages), "nr_pages": nr_pages, "pgoff": desc.pgoff}
+    a.map_kernel = {"start": start, "pages": pages, "nr_pages": nr_pages, "pgoff": desc.pgoff}
 
 
 def mmap_action_map_kernel_pages_full(desc, pages):

@@ -11,6 +11,8 @@ from .uapi import PAGE_SHIFT
 from .vm_flags import VmFlags
 
 _NAME_COLUMN = 73
+# Inode kinds that are always unlinked, so d_path() ends their name with " (deleted)".
+DELETED_KINDS = ("memfd", "shmem-zero")
 
 
 def vma_perms(vma) -> str:
@@ -20,14 +22,24 @@ def vma_perms(vma) -> str:
         ("x" if f & VmFlags.VM_EXEC else "-") + ("s" if f & VmFlags.VM_MAYSHARE else "p")
 
 
+def mangle_path(path: str, esc: str) -> str:
+    """Each character of esc as a backslash and three octal digits ('\\n' -> '\\012'); nothing
+    else, not even a backslash, is escaped. (fs/seq_file.c)"""
+    for ch in esc:
+        path = path.replace(ch, f"\\{ord(ch):03o}")
+    return path
+
+
 def vma_name(vma) -> str:
     """The name column: the file path, ' (deleted)' for unlinked shmem, or the anon name.
 
-    Mirrors fs/proc/task_mmu.c.
+    A path is printed through seq_path(..., "\\n"), so a newline in it shows as \\012; a
+    kernel without an MMU (fs/proc/task_nommu.c) escapes nothing. Mirrors fs/proc/task_mmu.c.
     """
     f = vma.vm_file
     if f is not None:
-        return f.f_inode.name + (" (deleted)" if f.f_inode.kind in ("memfd", "shmem-zero") else "")
+        path = f.f_inode.name + (" (deleted)" if f.f_inode.kind in DELETED_KINDS else "")
+        return mangle_path(path, "\n" if vma.world.config.mmu else "")
     return vma.anon_name or ""
 
 
@@ -58,13 +70,16 @@ def proc_maps_lines(mm, start=0, end=None) -> list:
     return [show_map_vma(v) for v in mm.mm_mt.range(start, end)]
 
 
-_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][sp]) ([0-9a-f]+) "
-                   r"([0-9a-f]+):([0-9a-f]+) (\d+)\s*(.*)$")
+# The kernel pads with spaces only and prints the inode in decimal ASCII: anything else
+# (a tab, a Unicode digit) belongs to the name or makes the line not a maps line.
+_LINE = re.compile(r"([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][sp]) ([0-9a-f]+) "
+                   r"([0-9a-f]+):([0-9a-f]+) ([0-9]+)(?: +(.*))?")
 
 
 def parse_maps_line(line: str) -> dict:
-    """One /proc/PID/maps line as a dict; InputError naming the line if it is not one."""
-    m = _LINE.match(line.rstrip("\n"))
+    """One /proc/PID/maps line (without its newline) as a dict; InputError naming the line
+    if it is not one. The name is as printed (a newline in it is still \\012)."""
+    m = _LINE.fullmatch(line.removesuffix("\n"))
     if not m:
         raise InputError(f"not a /proc/PID/maps line: {line.strip()[:80]!r} "
                          "(expected 'start-end perms offset major:minor inode [name]')")
@@ -72,9 +87,20 @@ def parse_maps_line(line: str) -> dict:
     if end <= start:
         raise InputError(f"maps line has end <= start: {line.strip()[:80]!r}")
     return {"start": start, "end": end, "perms": m[3], "offset": int(m[4], 16),
-            "dev": (int(m[5], 16), int(m[6], 16)), "inode": int(m[7]), "name": m[8]}
+            "dev": (int(m[5], 16), int(m[6], 16)), "inode": int(m[7]), "name": m[8] or ""}
+
+
+def maps_lines(text: str) -> list:
+    """The lines of a maps text: split at '\\n' only, since the kernel escapes only that in a
+    name (a form feed, U+2028 or '\\r' is part of the name). A text saved with '\\r\\n' line
+    ends throughout (every ended line) is read as if it had '\\n'."""
+    lines = text.split("\n")
+    ended, last = lines[:-1], lines[-1]
+    if ended and all(line.endswith("\r") for line in ended):
+        ended = [line[:-1] for line in ended]
+    return ended + ([last] if last else [])
 
 
 def parse_maps(text: str) -> list:
     """Parse a whole maps text (the inverse of show_map_vma). (fs/proc/task_mmu.c)"""
-    return [parse_maps_line(line) for line in text.splitlines() if line.strip()]
+    return [parse_maps_line(line) for line in maps_lines(text) if line.strip()]

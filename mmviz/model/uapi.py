@@ -36,11 +36,19 @@ MAP_HUGETLB = 0x40000
 MAP_SYNC = 0x80000
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_UNINITIALIZED = 0x4000000
+# The huge page size of a MAP_HUGETLB mapping: log2(size) in bits 26..31.
+MAP_HUGE_SHIFT = 26
+MAP_HUGE_MASK = 0x3F
+MAP_HUGE_2MB = 21 << MAP_HUGE_SHIFT
+MAP_HUGE_1GB = 30 << MAP_HUGE_SHIFT
 
-# Flags MAP_SHARED silently accepts (LEGACY_MAP_MASK, include/linux/mman.h).
+# Flags MAP_SHARED silently accepts and MAP_SHARED_VALIDATE checks against (LEGACY_MAP_MASK,
+# include/linux/mman.h; MAP_ABOVE4G is x86's). The two MAP_HUGE_ values cover bits 26..30,
+# so MAP_HUGE_16GB (bit 31 set) is still refused by MAP_SHARED_VALIDATE.
 LEGACY_MAP_MASK = (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE
                    | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED
-                   | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK)
+                   | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB
+                   | MAP_32BIT | MAP_ABOVE4G | MAP_HUGE_2MB | MAP_HUGE_1GB)
 
 # Bits the kernel knows but the model does not simulate: passing one is refused with
 # InputError rather than silently modelled wrong.

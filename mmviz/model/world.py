@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .checks import check_errno, is_int, short
 from .errno import Errno
 from .errors import InputError, TaskHung
 from .mm_types import (FMODE_READ, FMODE_WRITE, address_space, anon_vma, file, file_operations,
@@ -39,8 +40,18 @@ class KernelConfig:
         if self.kernel not in KERNELS:
             raise InputError(f"unknown kernel variant {self.kernel!r}; choose one of "
                              + ", ".join(KERNELS))
-        if not isinstance(self.max_map_count, int) or self.max_map_count < 1:
+        if not is_int(self.max_map_count) or self.max_map_count < 1:
             raise InputError("max_map_count must be a positive integer")
+        for name in ("mmu", "soft_dirty", "ksm_merge_any", "mdwe"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name} must be True or False, not {short(getattr(self, name))}")
+        if not is_int(self.mmap_min_addr) or not 0 <= self.mmap_min_addr <= ULONG_MAX:
+            raise InputError("mmap_min_addr must be an address: an integer in 0 .. 2**64-1")
+        if not is_int(self.overcommit_memory) or self.overcommit_memory not in (0, 1, 2):
+            raise InputError("overcommit_memory must be 0 (heuristic), 1 (always) or 2 (never)")
+        if self.rlimit_as_pages is not None and (not is_int(self.rlimit_as_pages)
+                                                 or self.rlimit_as_pages < 0):
+            raise InputError("rlimit_as_pages must be None (unlimited) or a number of pages >= 0")
 
 
 class Faults:
@@ -53,7 +64,12 @@ class Faults:
 
     def arm(self, point: str, times: int | None = 1, errno: int = -Errno.ENOMEM):
         if point not in self.POINTS:
-            raise InputError(f"unknown fault point {point!r}; choose one of " + ", ".join(self.POINTS))
+            raise InputError(f"unknown fault point {short(point)}; choose one of "
+                             + ", ".join(self.POINTS))
+        if times is not None and (not is_int(times) or times < 1):
+            raise InputError(f"times must be a positive integer, or None for every hit "
+                             f"(got {short(times)})")
+        check_errno("errno", errno)
         self._armed[point] = [times, errno]
 
     def clear(self, point: str | None = None):
@@ -101,6 +117,16 @@ def _cint(name, value):
     return value & 0xFFFFFFFF
 
 
+def _loff(name, value):
+    """A loff_t argument (a signed 64-bit file size or offset)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, not {type(value).__name__}")
+    if not -(1 << 63) <= value < (1 << 63):
+        raise InputError(f"{name} {value:#x} does not fit in a 64-bit off_t "
+                         "(-2**63 .. 2**63-1; files are at most 2**63-1 bytes)")
+    return value
+
+
 def _fd(value):
     """An fd argument: any int is a valid question for the kernel (a bad one is -EBADF)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -117,6 +143,12 @@ class World:
 
     def __init__(self, kernel: str = "v4", *, mmu: bool = True, config: KernelConfig | None = None,
                  **settings):
+        if config is not None and not isinstance(config, KernelConfig):
+            raise InputError(f"config must be a KernelConfig, not {type(config).__name__}")
+        unknown = sorted(set(settings) - set(KernelConfig.__dataclass_fields__))
+        if unknown:
+            raise InputError(f"unknown setting {unknown[0]!r}; the settings are "
+                             + ", ".join(KernelConfig.__dataclass_fields__))
         base = config or KernelConfig()
         self.config = replace(base, kernel=kernel if config is None else base.kernel, mmu=mmu
                               if config is None else base.mmu, **settings)
@@ -319,14 +351,19 @@ class World:
         return self.install_fd(self.new_file(ino, self.shmem_fops))
 
     def ftruncate(self, fd, size) -> int:
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise InputError(f"size must be an integer, not {type(size).__name__}")
-        f = self.fget(_fd(fd))
-        if f is None:
-            return -Errno.EBADF
+        """ftruncate(2): 0 or -errno. Mirrors do_sys_ftruncate() and do_ftruncate() (fs/open.c):
+        a negative length is -EINVAL before the fd is looked at; a file that is not regular
+        or not open for writing is -EINVAL. A size beyond a 64-bit off_t cannot reach the
+        kernel and is refused; every size that fits is within shmem's s_maxbytes
+        (MAX_LFS_FILESIZE), so inode_newsize_ok()'s -EFBIG cannot happen here."""
+        size = _loff("size", size)
+        fd = _fd(fd)
         if size < 0:
             return -Errno.EINVAL
-        if not f.f_mode & FMODE_WRITE:
+        f = self.fget(fd)
+        if f is None:
+            return -Errno.EBADF
+        if f.f_inode.kind == "device" or not f.f_mode & FMODE_WRITE:
             return -Errno.EINVAL
         f.f_inode.i_size = size
         return 0
@@ -364,11 +401,15 @@ class World:
     # --- views ------------------------------------------------------------------------------------
 
     def vmas(self, start=0, end=None) -> list:
-        return self.mm.mm_mt.range(start, self.mm.task_size if end is None else end)
+        start = _ulong("start", start)
+        end = self.mm.task_size if end is None else _ulong("end", end)
+        return self.mm.mm_mt.range(start, end)
 
     def proc_maps(self, start=0, end=None) -> str:
         """The address space as /proc/PID/maps text (optionally only VMAs overlapping [start, end))."""
         from .proc_maps import proc_maps_lines
+        start = _ulong("start", start)
+        end = None if end is None else _ulong("end", end)
         lines = proc_maps_lines(self.mm, start, end)
         return "".join(line + "\n" for line in lines)
 

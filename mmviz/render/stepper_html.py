@@ -214,8 +214,15 @@ def _layout_alt(snapshot) -> str:
 
 
 def _script_json(obj) -> str:
+    """JSON that is inert inside <script>: `<`, `>` and `&` (and U+2028/9) as \\u escapes.
+
+    The HTML parser ends or derails a script at `</script>` or `<!--` whatever JSON means;
+    a \\u escape is the one form that is still valid JSON and never markup.
+    """
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    for ch in "<>&\u2028\u2029":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
 
 
 def stepper_html(trace, *, title=None) -> str:

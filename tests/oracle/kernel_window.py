@@ -120,8 +120,10 @@ def parse_maps_line(line: str) -> dict:
 
 
 def _read_maps() -> list[str]:
-    with open("/proc/self/maps") as f:
-        return f.read().splitlines()
+    # Lines end at "\n" only: a file name may hold "\r", "\x85" or U+2028 (only "\n" is
+    # escaped by the kernel), which splitlines() or universal newlines would break apart.
+    with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape", newline="") as f:
+        return f.read().split("\n")[:-1]
 
 
 class KernelWindow:
