@@ -134,3 +134,24 @@ def test_recorder_is_the_only_hook_and_detaches():
     w.mmap(A, P, 3, mmviz.MAP_PRIVATE | mmviz.MAP_ANONYMOUS | mmviz.MAP_FIXED)
     t = rec.finish("x", "", "", A)
     assert w.hook is None and len(t.events) > 5 and len(t.final.vmas) == 1
+
+
+def test_a_second_address_space_is_recorded_and_round_trips():
+    """Every process's VMAs are in the snapshot (fork and two-process scenarios build on it)."""
+    from mmviz.model.mm_types import mm_struct
+    from mmviz.model.task import files_struct
+    from mmviz.trace import Trace
+    w = mmviz.World()
+    w.mmap(A, P, 3, mmviz.MAP_PRIVATE | mmviz.MAP_ANONYMOUS | mmviz.MAP_FIXED)
+    other = w.new_task(mm_struct(w, 2), files_struct(), "other")
+    rec = Recorder(w)
+    main, w.current = w.current, other
+    w.mmap(A, 2 * P, 1, mmviz.MAP_PRIVATE | mmviz.MAP_ANONYMOUS | mmviz.MAP_FIXED)
+    w.current = main
+    t = rec.finish("x", "", "", A)
+    assert [v.mm for v in t.final.vmas] == [1] and t.final.vmas[0].end == A + P
+    ((pid, vmas),) = t.final.others
+    assert pid == 2 and [(v.start, v.end, v.mm) for v in vmas] == [(A, A + 2 * P, 2)]
+    assert {e.task for e in t.events} == {2}
+    back = Trace.from_json(t.to_json())
+    assert back.final.spaces == t.final.spaces and back.to_json() == t.to_json()

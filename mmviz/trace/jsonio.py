@@ -48,7 +48,7 @@ def _state_dict(s: Snapshot, codec, full: bool) -> dict:
     d = {"locks_held": list(s.locks_held), "map_count": s.map_count,
          "committed_pages": s.committed_pages, "pending_action": _pending_dict(s.pending_action)}
     if full:
-        d["vmas"] = [codec.encode(v) for v in s.vmas]
+        d["vmas"] = [codec.encode(v) for _, vs in s.spaces for v in vs]
     else:
         d["set"] = [codec.encode(v) for v in s.set_views]
         d["del"] = list(s.del_ids)
@@ -193,7 +193,8 @@ def _load_stack(e, where) -> tuple:
     return tuple(frames)
 
 
-def _load_state(d, where, codec, prev: VmaSet | None, index: dict, stack=()) -> Snapshot:
+def _load_state(d, where, codec, prev: dict | None, index: dict, stack=()) -> Snapshot:
+    """A state; `prev` is {pid: VmaSet} of the state before (None for a full state)."""
     if not isinstance(d, dict):
         raise TraceFormatError(f"trace JSON: {where} is not an object")
     locks = tuple(need_text({"v": x}, "v", f"{where}.locks_held", 300)
@@ -204,13 +205,22 @@ def _load_state(d, where, codec, prev: VmaSet | None, index: dict, stack=()) -> 
         index.update((v.id, v) for v in views)
         if len(index) != len(views):
             raise TraceFormatError(f"trace JSON: {where}.vmas repeats a VMA id")
-        vmas, set_views, del_ids = VmaSet(views), tuple(views), ()
+        by_pid = {}
+        for v in views:
+            by_pid.setdefault(v.mm, []).append(v)
+        spaces = {pid: VmaSet(vs) for pid, vs in by_pid.items()}
+        set_views, del_ids = tuple(views), ()
     else:
-        vmas, set_views, del_ids = codec.apply(prev, d, where, index)
-    return Snapshot(vmas, locks, stack, load_pending(d, where),
+        spaces, set_views, del_ids = codec.apply(prev, d, where, index)
+    others = tuple(sorted((pid, vs) for pid, vs in spaces.items() if pid != 1))
+    return Snapshot(spaces.get(1, VmaSet()), locks, stack, load_pending(d, where),
                     need_int(d, "map_count", where, -(1 << 31), 1 << 31),
                     need_int(d, "committed_pages", where, -(1 << 62), 1 << 62),
-                    set_views, del_ids)
+                    set_views, del_ids, others)
+
+
+def _spaces(snap) -> dict:
+    return dict(snap.spaces)
 
 
 def _load_event(e, i, codec, prev, index) -> Event:
@@ -240,11 +250,11 @@ def _load_v2(obj) -> Trace:
     codec = VmaCodec.from_json(obj)
     index = {}
     initial = _load_state(need(obj, "initial", dict, "trace"), "initial", codec, None, index)
-    events, prev = [], initial.vmas
+    events, prev = [], _spaces(initial)
     for i, e in enumerate(need_list(obj, "events", "trace")):
         ev = _load_event(e, i, codec, prev, index)
         events.append(ev)
-        prev = ev.snapshot.vmas
+        prev = _spaces(ev.snapshot)
     final = _load_state(need(obj, "final", dict, "trace"), "final", codec, prev, index)
     return Trace(*head, tuple(events), load_violations(obj, events), initial, final,
                  tuple(codec.files))

@@ -38,7 +38,7 @@ def vma_view(vma, in_tree: bool) -> VmaView:
              | (RMAP if vma.shared_rb is not None else 0) | (0 if in_tree else INFLIGHT))
     return VmaView(vma.id, vma.vm_start, vma.vm_end, vma.vm_pgoff, vma.vm_flags,
                    f.label if f is not None else None, av.id if av is not None else None,
-                   ops.name if ops is not None else None, state)
+                   ops.name if ops is not None else None, state, vma.vm_mm.owner_pid)
 
 
 class _Space:
@@ -157,19 +157,33 @@ class Recorder:
         self.validate = validate
         self.events: list[Event] = []
         self.violations: list[Violation] = []
-        self._space = _Space(world.tasks[0].mm)
+        self._spaces: dict = {}           # mm -> _Space, in the order processes appeared
         self._action_done = False
         self.initial = self._snapshot(None)
         world.hook = self
 
+    def _refresh(self) -> tuple:
+        """Bring every address space up to date; (views set, ids gone) over all of them."""
+        for t in self.world.tasks:
+            if t.mm not in self._spaces:
+                self._spaces[t.mm] = _Space(t.mm)
+        added, gone = [], []
+        for space in self._spaces.values():
+            a, g = space.refresh()
+            added.extend(a)
+            gone.extend(g)
+        return tuple(added), tuple(gone)
+
     def _snapshot(self, frame) -> Snapshot:
         world = self.world
-        added, gone = self._space.refresh()
+        added, gone = self._refresh()
         stack = _frames(world, frame) if frame is not None else ()
         pending = None if (frame is None or self._action_done) else _pending(frame)
-        mm = self._space.mm
-        return Snapshot(self._space.vmas, _locks(world), stack, pending, mm.map_count,
-                        world.vm_committed, added, gone)
+        spaces = list(self._spaces.values())
+        main = spaces[0]
+        others = tuple(sorted((s.mm.owner_pid, s.vmas) for s in spaces[1:]))
+        return Snapshot(main.vmas, _locks(world), stack, pending, main.mm.map_count,
+                        world.vm_committed, added, gone, others)
 
     def __call__(self, world, kind, fn, what, data):
         if kind == "call" and fn in ("__mmap_region", "compat_vma_mmap"):

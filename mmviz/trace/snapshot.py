@@ -36,11 +36,12 @@ class VmaView:
     anon_vma: int | None
     vm_ops: str | None
     state: int = 0        # WRITE_LOCKED | DETACHED | HIDDEN | RMAP | INFLIGHT
+    mm: int = 1           # pid of the process whose address space holds it
 
     @classmethod
     def build(cls, ident, start, end, pgoff=0, *, perms="rw-p", file=None, anon_vma=None,
               vm_ops=None, special=False, write_locked=False, detached=False, hidden=False,
-              rmap=False, inflight=False, extra_flags=0) -> "VmaView":
+              rmap=False, inflight=False, extra_flags=0, mm=1) -> "VmaView":
         """A view from readable arguments (for tests, benchmarks and hand-made pictures):
         the flags come from the perms string, plus VM_IO|VM_PFNMAP when `special`."""
         f = VmFlags
@@ -52,7 +53,7 @@ class VmaView:
         state = ((WRITE_LOCKED if write_locked else 0) | (DETACHED if detached else 0)
                  | (HIDDEN if hidden else 0) | (RMAP if rmap else 0)
                  | (INFLIGHT if inflight else 0))
-        return cls(ident, start, end, pgoff, flags, file, anon_vma, vm_ops, state)
+        return cls(ident, start, end, pgoff, flags, file, anon_vma, vm_ops, state, mm)
 
     @property
     def flags(self) -> tuple:
@@ -124,14 +125,27 @@ class PendingAction:
 
 @dataclass(frozen=True)
 class Snapshot:
-    vmas: VmaSet                   # VmaView in (start, id) order, in-flight VMAs included
+    vmas: VmaSet                   # process 1's VMAs in (start, id) order, in-flight included
     locks_held: tuple              # lock names
     stack: tuple                   # Frame, outermost first
     pending_action: PendingAction | None
     map_count: int
     committed_pages: int = 0
-    set_views: tuple = ()          # views new or changed since the previous snapshot
-    del_ids: tuple = ()            # ids of VMAs gone since the previous snapshot
+    set_views: tuple = ()          # views new or changed since the previous snapshot (any mm)
+    del_ids: tuple = ()            # ids of VMAs gone since the previous snapshot (any mm)
+    others: tuple = ()             # (pid, VmaSet) of every other process, by pid
+
+    @property
+    def spaces(self) -> tuple:
+        """(pid, VmaSet) of every address space, process 1 first."""
+        return ((1, self.vmas),) + self.others
+
+    def space(self, pid: int) -> VmaSet:
+        """The VMAs of process `pid` (an empty set if it has none, or no such process)."""
+        for p, vmas in self.spaces:
+            if p == pid:
+                return vmas
+        return VmaSet()
 
     @property
     def changed(self) -> frozenset:

@@ -1,8 +1,9 @@
 """VMA views as compact JSON arrays, and the per-event changes a version-2 trace stores.
 
-One VMA is `[id, start, end, pgoff, vm_flags, file, anon_vma, vm_ops, state]`: `file` and
-`vm_ops` index the trace's `files` and `vm_ops` tables (or are null), `state` is the
-VmaView state bits. docs/trace-format.md describes every field.
+One VMA is `[id, start, end, pgoff, vm_flags, file, anon_vma, vm_ops, state]`, plus a tenth
+field, the pid of its process, when that is not 1: `file` and `vm_ops` index the trace's
+`files` and `vm_ops` tables (or are null), `state` is the VmaView state bits.
+docs/trace-format.md describes every field.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class VmaCodec:
         seen_f, seen_o = set(files), set()
         snaps = [t.initial, *(e.snapshot for e in t.events), t.final]
         for i, s in enumerate(snaps):
-            for v in (s.vmas if i == 0 else s.set_views):
+            views = [v for _, vs in s.spaces for v in vs] if i == 0 else s.set_views
+            for v in views:
                 if v.file is not None and v.file not in seen_f:
                     seen_f.add(v.file)
                     files.append(v.file)
@@ -50,14 +52,20 @@ class VmaCodec:
         return cls(files, ops)
 
     def encode(self, v: VmaView) -> list:
-        return [v.id, v.start, v.end, v.pgoff, v.vm_flags,
-                None if v.file is None else self._file_ix[v.file], v.anon_vma,
-                None if v.vm_ops is None else self._ops_ix[v.vm_ops], v.state]
+        a = [v.id, v.start, v.end, v.pgoff, v.vm_flags,
+             None if v.file is None else self._file_ix[v.file], v.anon_vma,
+             None if v.vm_ops is None else self._ops_ix[v.vm_ops], v.state]
+        if v.mm != 1:
+            a.append(v.mm)
+        return a
 
     def decode(self, a, where) -> VmaView:
-        if not isinstance(a, list) or len(a) != 9:
-            raise TraceFormatError(f"trace JSON: {where} must be a list of 9 VMA fields")
-        vid, start, end, pgoff, flags, f, av, ops, state = a
+        if not isinstance(a, list) or len(a) not in (9, 10):
+            raise TraceFormatError(f"trace JSON: {where} must be a list of 9 or 10 VMA fields")
+        vid, start, end, pgoff, flags, f, av, ops, state = a[:9]
+        mm = a[9] if len(a) == 10 else 1
+        if not isinstance(mm, int) or isinstance(mm, bool) or not 1 <= mm < 1 << 22:
+            raise TraceFormatError(f"trace JSON: {where}.pid must be a process id")
         for name, x, hi in (("id", vid, 1 << 40), ("start", start, _U64), ("end", end, _U64),
                             ("pgoff", pgoff, _U64), ("vm_flags", flags, _U64), ("state", state, 31)):
             if not isinstance(x, int) or isinstance(x, bool) or not 0 <= x <= hi:
@@ -67,7 +75,8 @@ class VmaCodec:
         if flags & ~_KNOWN_FLAGS:
             raise TraceFormatError(f"trace JSON: {where}.vm_flags has unknown bits {flags & ~_KNOWN_FLAGS:#x}")
         return VmaView(vid, start, end, pgoff, flags, self._entry(self.files, f, where, "file"),
-                       self._anon(av, where), self._entry(self.vm_ops, ops, where, "vm_ops"), state)
+                       self._anon(av, where), self._entry(self.vm_ops, ops, where, "vm_ops"),
+                       state, mm)
 
     @staticmethod
     def _entry(table, i, where, name):
@@ -83,21 +92,27 @@ class VmaCodec:
             raise TraceFormatError(f"trace JSON: {where}.anon_vma must be an id or null")
         return av
 
-    def apply(self, prev: VmaSet, d: dict, where, index: dict) -> tuple:
-        """(next set, views set, ids deleted) from a state's "set" and "del" lists; `index`
-        (VMA id -> view of `prev`) is updated to the next set."""
+    def apply(self, prev: dict, d: dict, where, index: dict) -> tuple:
+        """(next {pid: VmaSet}, views set, ids deleted) from a state's "set" and "del"
+        lists; `index` (VMA id -> view in `prev`) is updated to the next state."""
         sets = [self.decode(a, f"{where}.set[{k}]") for k, a in enumerate(need_list(d, "set", where))]
         dels = need_list(d, "del", where)
         if len({v.id for v in sets}) != len(sets):
             raise TraceFormatError(f"trace JSON: {where}.set repeats a VMA id")
-        removed = []
+        removed, added = {}, {}
         for k, x in enumerate(dels):
             if not isinstance(x, int) or isinstance(x, bool) or x not in index:
                 raise TraceFormatError(f"trace JSON: {where}.del[{k}] is not a VMA of the previous state")
-            removed.append(index.pop(x))
+            old = index.pop(x)
+            removed.setdefault(old.mm, []).append(old)
         for v in sets:
             old = index.get(v.id)
             if old is not None:
-                removed.append(old)
+                removed.setdefault(old.mm, []).append(old)
             index[v.id] = v
-        return prev.with_changes(removed, sets), tuple(sets), tuple(dels)
+            added.setdefault(v.mm, []).append(v)
+        spaces = dict(prev)
+        for pid in removed.keys() | added.keys():
+            spaces[pid] = spaces.get(pid, VmaSet()).with_changes(removed.get(pid, ()),
+                                                                  added.get(pid, ()))
+        return spaces, tuple(sets), tuple(dels)
