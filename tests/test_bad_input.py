@@ -405,7 +405,7 @@ def test_non_integer_arguments_raise_input_error(call):
 
 
 UNMODELLED = [("MAP_32BIT", 0x40), ("MAP_ABOVE4G", 0x80), ("MAP_GROWSDOWN", 0x100),
-              ("MAP_LOCKED", 0x2000), ("MAP_HUGETLB", 0x40000), ("MAP_SYNC", 0x80000),
+              ("MAP_HUGETLB", 0x40000), ("MAP_SYNC", 0x80000),
               ("MAP_DROPPABLE", None)]
 
 

@@ -95,8 +95,10 @@ def vma_write_started(vma) -> bool:
 
 def vma_set_dummy_anon_vma(vma, av):
     """Give vma the anon_vma `av` with a single-entry chain: it is not a fork child."""
+    from mmviz.model.rmap import anon_vma_chain_alloc, anon_vma_chain_link
     vma.anon_vma = av
-    vma.anon_vma_chain = [av]
+    anon_vma_chain_link(vma, anon_vma_chain_alloc(vma.world, vma, av), av)
+    av.num_active_vmas += 1
 
 
 def vmg_for_new_range(world, start, end, pgoff, flags, *, file=None, vmi=None):

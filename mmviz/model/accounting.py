@@ -61,3 +61,28 @@ def accountable_mapping(file, flags) -> bool:
     if file is not None and file.f_inode.kind == "hugetlbfs":
         return False
     return (flags & (VmFlags.VM_NORESERVE | VmFlags.VM_SHARED | VmFlags.VM_WRITE)) == VmFlags.VM_WRITE
+
+
+def vm_acct_memory(world, pages):
+    """Charge pages to the commit without asking (mremap's error path). (mm/util.c)"""
+    world.vm_committed += pages
+
+
+def capable_ipc_lock(mm) -> bool:
+    """capable(CAP_IPC_LOCK): a KernelConfig setting here (include/linux/capability.h)."""
+    return mm.world.config.cap_ipc_lock
+
+
+def rlimit_memlock_pages(mm):
+    """rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT, or None for RLIM_INFINITY."""
+    return mm.world.config.rlimit_memlock_pages
+
+
+@kernel_function("mm/mmap.c", quiet=True)
+def mlock_future_ok(mm, vm_flags, nbytes) -> bool:
+    """May `nbytes` more of locked memory be mapped? Always without VM_LOCKED or with
+    CAP_IPC_LOCK; else locked_vm plus the new pages must stay within RLIMIT_MEMLOCK."""
+    if not vm_flags & VmFlags.VM_LOCKED or capable_ipc_lock(mm):
+        return True
+    limit = rlimit_memlock_pages(mm)
+    return limit is None or (nbytes >> 12) + mm.locked_vm <= limit

@@ -1,11 +1,12 @@
 """The mmap() system call down to mmap_region (arch/x86/kernel/sys_x86_64.c, mm/mmap.c, mm/util.c)."""
 
+from .accounting import mlock_future_ok
 from .errno import Errno
 from .instrument import kernel_function
 from .locking import mmap_assert_write_locked, mmap_write_lock, mmap_write_unlock
 from .mm_types import FMODE_READ, FMODE_WRITE
 from .mmap_region import mmap_region
-from .uapi import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NONBLOCK,
+from .uapi import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NONBLOCK,
                    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
                    MAP_STACK, MAP_TYPE, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_READ,
                    PROT_WRITE, ULONG_MAX)
@@ -24,6 +25,8 @@ def calc_vm_flag_bits(file, flags) -> int:
     bits = 0
     if flags & MAP_STACK:
         bits |= VmFlags.VM_NOHUGEPAGE
+    if flags & MAP_LOCKED:
+        bits |= VmFlags.VM_LOCKED
     return bits
 
 
@@ -98,6 +101,14 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
     if flags & MAP_FIXED_NOREPLACE and mm.mm_mt.find_intersection(addr, addr + length):
         world.emit("error", "noreplace_exists")
         return -Errno.EEXIST, 0
+    if flags & MAP_LOCKED:
+        from .mlock import can_do_mlock
+        if not can_do_mlock(mm):
+            return -Errno.EPERM, 0
+    if not mlock_future_ok(mm, vm_flags, length):
+        world.emit("error", "memlock_limit", locked=mm.locked_vm + (length >> PAGE_SHIFT),
+                   limit=world.config.rlimit_memlock_pages)
+        return -Errno.EAGAIN, 0
     if file is not None:
         ino = file.f_inode
         if not file_mmap_ok(ino, pgoff, length):
@@ -136,7 +147,8 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
         vm_flags |= VmFlags.VM_NORESERVE
     addr = mmap_region(mm, file, addr, length, vm_flags, pgoff)
     populate = 0
-    if addr >= 0 and (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE:
+    if addr >= 0 and (vm_flags & VmFlags.VM_LOCKED
+                      or (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE):
         populate = length
     return addr, populate
 

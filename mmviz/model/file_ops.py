@@ -51,7 +51,27 @@ def __vma_link_file(vma, mapping):
     if is_shared_maywrite(vma.vm_flags):
         mapping.i_mmap_writable += 1
     mapping.i_mmap[vma.id] = vma
+    mapping.i_mmap_order[vma.id] = (vma.world.next_id("i_mmap"),)
     vma.shared_rb = mapping
+
+
+def vma_interval_tree_insert_after(node, prev, mapping):
+    """Insert node into i_mmap as the very next entry after prev (fork's child VMA goes
+    right after its parent's, ahead of earlier children). (mm/interval_tree.c)"""
+    mapping.i_mmap[node.id] = node
+    mapping.i_mmap_order[node.id] = mapping.i_mmap_order[prev.id] + (-node.world.next_id("i_mmap"),)
+    node.shared_rb = mapping
+
+
+def i_mmap_walk(mapping, first, last):
+    """The VMAs of mapping whose pages include any index in [first, last], in the interval
+    tree's order: by vm_pgoff, then by when each was inserted (a fork child right after
+    its parent). Mirrors vma_interval_tree_foreach() (mm/interval_tree.c, simplified: the
+    kernel re-inserts a VMA whose range changes; the model keeps its first place)."""
+    order = mapping.i_mmap_order
+    hits = [v for v in mapping.i_mmap.values()
+            if v.vm_pgoff <= last and v.vm_pgoff + v.pages() - 1 >= first]
+    return sorted(hits, key=lambda v: (v.vm_pgoff, order[v.id]))
 
 
 @kernel_function("mm/mmap.c", quiet=True)
@@ -60,6 +80,7 @@ def __remove_shared_vm_struct(vma, mapping):
         mapping_unmap_writable(mapping)
     if mapping.i_mmap.pop(vma.id, None) is None:
         raise ModelBug(f"{vma.label} was not in the i_mmap of {vma.vm_file.label}")
+    mapping.i_mmap_order.pop(vma.id, None)
     vma.shared_rb = None
 
 

@@ -174,3 +174,13 @@ def i_mmap_lock_write(mapping):
 def i_mmap_unlock_write(mapping):
     """Release a file's rmap lock. (include/linux/fs.h)"""
     up_write(mapping.i_mmap_rwsem)
+
+
+def i_mmap_lock_read(mapping):
+    """Take a file's rmap lock for read, as rmap walkers do. (include/linux/fs.h)"""
+    down_read(mapping.i_mmap_rwsem)
+
+
+def i_mmap_unlock_read(mapping):
+    """Release the read hold on a file's rmap lock. (include/linux/fs.h)"""
+    up_read(mapping.i_mmap_rwsem)

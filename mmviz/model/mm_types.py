@@ -16,18 +16,57 @@ FMODE_WRITE = 0x2
 
 
 class anon_vma:
-    """The anonymous rmap root (mm/rmap.c); the model keeps identity and two harness flags."""
+    """The root of an anonymous rmap (include/linux/rmap.h, mm/rmap.c).
 
-    __slots__ = ("id", "rwsem", "was_cloned", "was_unlinked")
+    `root` is the first anon_vma of a fork tree (its rwsem is the lock of the whole tree),
+    `parent` the anon_vma this one was forked from (itself for a root), `num_children`
+    the anon_vmas whose parent it is (a root counts itself), `num_active_vmas` the VMAs
+    whose `anon_vma` it is, `rb_root` the anon_vma_chains linked to it (an interval tree
+    keyed by each VMA's pgoff range in the kernel; a dict here, the range is read from
+    the VMA when a walk needs it). `was_cloned`/`was_unlinked` are test-harness flags.
+    """
+
+    __slots__ = ("id", "world", "rwsem", "root", "parent", "refcount", "num_children",
+                 "num_active_vmas", "rb_root", "freed", "was_cloned", "was_unlinked")
 
     def __init__(self, world, ident: int):
         self.id = ident
+        self.world = world
         self.rwsem = RwSem(world, f"anon_vma#{ident}.rwsem", "anon_vma")
+        self.root = self
+        self.parent = self
+        self.refcount = 1
+        self.num_children = 0
+        self.num_active_vmas = 0
+        self.rb_root: dict = {}        # anon_vma_chain -> None, in insertion order
+        self.freed = False
         self.was_cloned = False
         self.was_unlinked = False
 
+    @property
+    def label(self) -> str:
+        return f"anon_vma#{self.id}"
+
     def __repr__(self):
         return f"anon_vma#{self.id}"
+
+
+class anon_vma_chain:
+    """One link between a VMA and an anon_vma it may hold pages of (include/linux/rmap.h).
+
+    A VMA's `anon_vma_chain` lists its links newest first; the anon_vma's `rb_root`
+    holds the same link, so a walk from the anon_vma finds the VMA.
+    """
+
+    __slots__ = ("id", "vma", "anon_vma")
+
+    def __init__(self, ident: int, vma, av):
+        self.id = ident
+        self.vma = vma
+        self.anon_vma = av
+
+    def __repr__(self):
+        return f"<avc#{self.id} {self.vma.label}->{self.anon_vma!r}>"
 
 
 class vm_operations_struct:
@@ -54,13 +93,18 @@ class vm_operations_struct:
 class address_space:
     """A file's page cache mapping: the i_mmap rmap and its non-recursive rwsem."""
 
-    __slots__ = ("host", "i_mmap", "i_mmap_rwsem", "i_mmap_writable")
+    __slots__ = ("host", "i_mmap", "i_mmap_rwsem", "i_mmap_writable", "i_mmap_order",
+                 "i_pages")
 
     def __init__(self, host, rwsem):
         self.host = host
         self.i_mmap: dict[int, vm_area_struct] = {}   # vma.id -> vma (an interval tree in the kernel)
         self.i_mmap_rwsem = rwsem
         self.i_mmap_writable = 0
+        # vma.id -> its place among VMAs of equal vm_pgoff in the interval tree: a tuple,
+        # so that fork can put the child's VMA right after the parent's (see i_mmap_walk).
+        self.i_mmap_order: dict[int, tuple] = {}
+        self.i_pages: dict = {}        # page index -> folio: the page cache
 
 
 class inode:
@@ -148,7 +192,7 @@ class vm_area_struct:
         _set(self, "vm_flags", 0)
         _set(self, "vm_page_prot", 0)
         _set(self, "anon_vma", None)
-        _set(self, "anon_vma_chain", [])  # the anon_vmas this VMA is chained to; >1 = fork child
+        _set(self, "anon_vma_chain", [])  # anon_vma_chain links, newest first; >1 = fork child
         _set(self, "vm_ops", None)
         _set(self, "vm_private_data", None)
         _set(self, "vm_lock_seq", -1)
@@ -193,8 +237,9 @@ def vma_is_anonymous(vma) -> bool:
 
 
 def vma_is_fork_child(vma) -> bool:
-    """A chain of more than one anon_vma means the VMA shares an anon_vma with a parent."""
-    return vma is not None and len(vma.anon_vma_chain) > 1
+    """Faulted, with a chain of more than one anon_vma: the VMA shares anon_vmas with a
+    parent process (mm/vma.c)."""
+    return vma is not None and vma.anon_vma is not None and len(vma.anon_vma_chain) > 1
 
 
 def vma_is_special(vma) -> bool:
@@ -305,6 +350,12 @@ class mm_struct:
         self.stack_vm = 0
         self.def_flags = 0
         self.task_size = TASK_SIZE
+        self.ptes: dict = {}               # page address -> folio (the page tables)
+        self.start_brk = self.brk = world.config.start_brk
+        # Model-only: locked_vm pages a DONTUNMAP mremap counted for a VMA it then unlocked
+        # (spec §2.9: reproduced, not fixed), so validate_mm can still check locked_vm.
+        self.locked_vm_leaked = 0
+        self.exited = False
         # x86-64 default top-down layout: below the stack gap of a 47-bit address space.
         self.mmap_base = 0x7FFF_F7FF_F000
 

@@ -69,6 +69,12 @@ def mprotect_fixup(vmi, vma, pprev, start, end, newflags) -> int:
         vm_unacct_memory(world, nrpages)
     vm_stat_account(mm, oldflags, -nrpages)
     vm_stat_account(mm, newflags, nrpages)
+    if ((oldflags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_LOCKED)) == VmFlags.VM_LOCKED
+            and newflags & VmFlags.VM_WRITE):
+        # A locked private VMA becoming writable is populated now (COW broken, so the
+        # VMA gets its anon_vma here rather than at the first write).
+        from .fault import populate_vma_page_range
+        populate_vma_page_range(vma, start, end)
     return 0
 
 

@@ -8,7 +8,7 @@ import re
 
 from .errors import InputError
 from .uapi import PAGE_SHIFT
-from .vm_flags import VmFlags
+from .vm_flags import SMAPS_MNEMONICS, VmFlags
 
 _NAME_COLUMN = 73
 # Inode kinds that are always unlinked, so d_path() ends their name with " (deleted)".
@@ -62,6 +62,14 @@ def show_map_vma(vma) -> str:
         return format_maps_line(vma.vm_start, vma.vm_end, vma_perms(vma),
                                 vma.vm_pgoff << PAGE_SHIFT, ino.dev, ino.i_ino, vma_name(vma))
     return format_maps_line(vma.vm_start, vma.vm_end, vma_perms(vma), 0, (0, 0), 0, vma_name(vma))
+
+
+def show_smap_vma_flags(vma) -> list:
+    """The VmFlags line of /proc/PID/smaps: one mnemonic per set bit, lowest bit first.
+
+    Mirrors fs/proc/task_mmu.c."""
+    flags = vma.vm_flags
+    return [SMAPS_MNEMONICS[bit] for bit in sorted(SMAPS_MNEMONICS) if flags & bit]
 
 
 def proc_maps_lines(mm, start=0, end=None) -> list:

@@ -20,6 +20,8 @@ class VmFlags:
     VM_MAYBE_GUARD = 0x00000800
     VM_LOCKED = 0x00002000
     VM_IO = 0x00004000
+    VM_SEQ_READ = 0x00008000        # MADV_SEQUENTIAL
+    VM_RAND_READ = 0x00010000       # MADV_RANDOM
     VM_DONTCOPY = 0x00020000
     VM_DONTEXPAND = 0x00040000
     VM_LOCKONFAULT = 0x00080000
@@ -45,6 +47,10 @@ VMA_REMAP_FLAGS = VmFlags.VM_IO | VmFlags.VM_PFNMAP | VmFlags.VM_DONTEXPAND | Vm
 VM_STICKY = VmFlags.VM_SOFTDIRTY | VmFlags.VM_MAYBE_GUARD
 VM_IGNORE_MERGE = VM_STICKY
 VM_LOCKED_MASK = VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT
+VM_RAND_READ_MASK = VmFlags.VM_SEQ_READ | VmFlags.VM_RAND_READ
+# What fork() must copy page table entries for even without an anon_vma (mm/memory.c
+# vma_needs_copy; VM_UFFD_WP is not modelled).
+VM_COPY_ON_FORK = VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP | VmFlags.VM_MAYBE_GUARD
 
 # The two-letter mnemonics of /proc/PID/smaps "VmFlags:" (fs/proc/task_mmu.c).
 SMAPS_MNEMONICS = {
@@ -52,6 +58,7 @@ SMAPS_MNEMONICS = {
     VmFlags.VM_SHARED: "sh", VmFlags.VM_MAYREAD: "mr", VmFlags.VM_MAYWRITE: "mw",
     VmFlags.VM_MAYEXEC: "me", VmFlags.VM_MAYSHARE: "ms", VmFlags.VM_GROWSDOWN: "gd",
     VmFlags.VM_PFNMAP: "pf", VmFlags.VM_LOCKED: "lo", VmFlags.VM_IO: "io",
+    VmFlags.VM_SEQ_READ: "sr", VmFlags.VM_RAND_READ: "rr",
     VmFlags.VM_DONTCOPY: "dc", VmFlags.VM_DONTEXPAND: "de", VmFlags.VM_LOCKONFAULT: "lf",
     VmFlags.VM_ACCOUNT: "ac", VmFlags.VM_NORESERVE: "nr", VmFlags.VM_HUGETLB: "ht",
     VmFlags.VM_WIPEONFORK: "wf", VmFlags.VM_DONTDUMP: "dd", VmFlags.VM_SOFTDIRTY: "sd",

@@ -13,6 +13,7 @@ from .instrument import kernel_function
 from .locking import mmap_assert_write_locked, vma_start_write
 from .vma_prepare import vma_complete, vma_prepare, vma_prepare_state
 from .mm_types import vma_is_fork_child, vma_pages
+from .rmap import anon_vma_clone, unlink_anon_vmas
 from .uapi import PAGE_SHIFT
 from .vm_flags import VM_IGNORE_MERGE, VM_SPECIAL, VM_STICKY
 
@@ -41,8 +42,8 @@ class vma_merge_struct:
 
     __slots__ = ("mm", "vmi", "prev", "middle", "next", "target", "start", "end", "pgoff",
                  "vm_flags", "file", "anon_vma", "policy", "uffd_ctx", "anon_name", "state",
-                 "just_expand", "give_up_on_oom", "_adjust_middle_start", "_adjust_next_start",
-                 "_remove_middle", "_remove_next")
+                 "just_expand", "give_up_on_oom", "copied_from", "_adjust_middle_start",
+                 "_adjust_next_start", "_remove_middle", "_remove_next")
 
     def __init__(self, mm, vmi, start, end, pgoff, vm_flags, file=None, prev=None, middle=None,
                  next=None, anon_vma=None):
@@ -64,6 +65,7 @@ class vma_merge_struct:
         self.state = VMA_MERGE_START
         self.just_expand = False
         self.give_up_on_oom = False
+        self.copied_from = None        # mremap: the VMA the new range is a copy of
         self._adjust_middle_start = False
         self._adjust_next_start = False
         self._remove_middle = False
@@ -106,13 +108,18 @@ def is_mergeable_vma(vmg, merge_next: bool) -> bool:
 
 @kernel_function("mm/vma.c", quiet=True)
 def is_mergeable_anon_vma(vmg, merge_next: bool) -> bool:
+    """The anon_vma rule of spec §3.3. Case 1: an unfaulted target would take the source's
+    anon_vma (dup_anon_vma): refused if the source, or the VMA mremap copies from, is a
+    fork child. Case 2: a faulted target absorbs an unfaulted range: refused if the target
+    is a fork child. Case 3: both faulted: only with the very same anon_vma."""
     tgt = vmg.next if merge_next else vmg.prev
     src = vmg.middle
     tgt_anon = tgt.anon_vma
     src_anon = vmg.anon_vma
     if tgt_anon is None and src_anon is not None:
-        # We would dup the source's anon_vma into the target.
-        return not vma_is_fork_child(src)
+        if vma_is_fork_child(src) or vma_is_fork_child(vmg.copied_from):
+            return False
+        return True
     if tgt_anon is not None and src_anon is None:
         return not vma_is_fork_child(tgt)
     return src_anon is tgt_anon
@@ -162,24 +169,19 @@ def can_merge_remove_vma(vma) -> bool:
     return vma.vm_ops is None or vma.vm_ops.close is None
 
 
-@kernel_function("mm/rmap.c", "simplified", quiet=True)
+@kernel_function("mm/vma.c", quiet=True)
 def dup_anon_vma(dst, src):
-    """Give dst the anon_vma of src if it has none; returns (err, dup_or_None)."""
+    """A merge makes unfaulted dst cover src's pages: dst takes src's anon_vma and a clone
+    of its chain. Returns (err, dst if it was given one, else None)."""
     if src.anon_vma is not None and dst.anon_vma is None:
         dst.anon_vma = src.anon_vma
-        dst.anon_vma_chain = list(src.anon_vma_chain)
         src.anon_vma.was_cloned = True
+        err = anon_vma_clone(dst, src)
         dst.world.emit("vma", "dup_anon_vma", vma=dst.id, anon_vma=src.anon_vma.id, src=src.id)
+        if err:
+            return err, None
         return 0, dst
     return 0, None
-
-
-def unlink_anon_vmas(vma):
-    """Drop the VMA's anon_vma chain (the harness's dummy anon_vma records it). (mm/rmap.c)"""
-    if vma.anon_vma is not None:
-        vma.anon_vma.was_unlinked = True
-    vma.anon_vma = None
-    vma.anon_vma_chain = []
 
 
 def _vma_iter_prealloc(world) -> int:
@@ -187,6 +189,14 @@ def _vma_iter_prealloc(world) -> int:
         world.emit("error", "prealloc_fail_merge")
         return -Errno.ENOMEM
     return 0
+
+
+def _undo_dup_anon_vma(vma):
+    """A merge that failed after dup_anon_vma() unlinks the clone again (the harness's
+    anon_vma records that it happened)."""
+    if vma.anon_vma is not None:
+        vma.anon_vma.was_unlinked = True
+    unlink_anon_vmas(vma)
 
 
 def vma_set_range(vma, start, end, pgoff):
@@ -252,7 +262,9 @@ def commit_merge(vmg) -> int:
 
 @kernel_function("mm/vma.c")
 def vma_expand(vmg) -> int:
-    """Expand vmg.target over [start, end), deleting vmg.next if the range reaches its end."""
+    """Expand vmg.target over [start, end), deleting vmg.next if the range reaches its end.
+    An unfaulted target takes the anon_vma of a next it deletes, or of the VMA mremap
+    copies from (the Jan 2026 fix, in 6.18.9: without it the moved pages had no rmap)."""
     target = vmg.target
     nxt = vmg.next
     anon_dup = None
@@ -265,15 +277,19 @@ def vma_expand(vmg) -> int:
         remove_next = True
         if not can_merge_remove_vma(nxt):
             raise ModelBug("vma_expand asked to delete a VMA with ->close")
-        vma_start_write(nxt)
         _, anon_dup = dup_anon_vma(target, nxt)
+    if vmg.copied_from is not None:
+        _, dup = dup_anon_vma(target, vmg.copied_from)
+        anon_dup = anon_dup or dup
+    if remove_next:
+        vma_start_write(nxt)
     if target.vm_start < vmg.start or target.vm_end > vmg.end:
         raise ModelBug("vma_expand only expands")
     if remove_next:
         vmg._remove_next = True
     if commit_merge(vmg):
         if anon_dup is not None:
-            unlink_anon_vmas(anon_dup)
+            _undo_dup_anon_vma(anon_dup)
         if not vmg.give_up_on_oom:
             vmg.state = VMA_MERGE_ERROR_NOMEM
         return -Errno.ENOMEM
@@ -318,6 +334,24 @@ def vma_merge_new_range(vmg):
         vmg.state = VMA_MERGE_SUCCESS
         return vmg.target
     return None
+
+
+@kernel_function("mm/vma.c")
+def vma_merge_copied_range(vmg):
+    """mremap's copy: a new-range merge that remembers which VMA is being copied."""
+    vmg.copied_from = vmg.middle
+    vmg.middle = None
+    return vma_merge_new_range(vmg)
+
+
+@kernel_function("mm/vma.c")
+def vma_merge_extend(vmi, vma, delta):
+    """Grow vma by delta bytes in place (mremap), merging with next if it now touches a
+    compatible VMA; returns the grown VMA or None."""
+    vmg = VMG_VMA_STATE(vmi, vma, vma, vma.vm_end, vma.vm_end + delta)
+    vmg.next = vma.vm_mm.mm_mt.next_from(vma.vm_end)
+    vmg.middle = None
+    return vma_merge_new_range(vmg)
 
 
 @kernel_function("mm/vma.c")
@@ -386,7 +420,7 @@ def vma_merge_existing_range(vmg):
 
     if commit_merge(vmg):
         if anon_dup is not None:
-            unlink_anon_vmas(anon_dup)
+            _undo_dup_anon_vma(anon_dup)
         if not vmg.give_up_on_oom:
             vmg.state = VMA_MERGE_ERROR_NOMEM
         return None

@@ -8,6 +8,8 @@ from .accounting import is_data_mapping, is_exec_mapping, is_stack_mapping, vm_u
 from .errno import Errno
 from .file_ops import fput, unlink_file_vma_batch_process
 from .instrument import call_hook, kernel_function
+from .memory import unmap_vmas
+from .rmap import unlink_anon_vmas
 from .locking import vma_start_write
 from .uapi import PAGE_MASK, PAGE_SIZE
 from .vma_merge import vma_iterator
@@ -111,10 +113,11 @@ def vms_gather_munmap_vmas(vms) -> int:
 
 @kernel_function("mm/memory.c", "simplified")
 def free_pgtables(vmas):
-    """Free page tables and unlink the VMAs from the rmaps (takes each file's i_mmap_rwsem)."""
+    """Free page tables and unlink the VMAs from the rmaps: the anonymous one
+    (unlink_anon_vmas) and each file's i_mmap (under its i_mmap_rwsem)."""
     for vma in vmas:
-        if vma.anon_vma is not None:
-            vma.anon_vma_chain = []
+        if vma.anon_vma is not None or vma.anon_vma_chain:
+            unlink_anon_vmas(vma)
     unlink_file_vma_batch_process(vmas)
 
 
@@ -123,6 +126,7 @@ def vms_clear_ptes(vms):
     if not vms.clear_ptes:
         return
     vms.world.emit("note", "clear_ptes")
+    unmap_vmas(vms.detached)
     free_pgtables(vms.detached)
     vms.clear_ptes = False
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .file_ops import __remove_shared_vm_struct, __vma_link_file, fput
 from .instrument import kernel_function
-from .locking import down_write, i_mmap_lock_write, i_mmap_unlock_write, up_write
+from .locking import i_mmap_lock_write, i_mmap_unlock_write
+from .rmap import anon_vma_lock_write, anon_vma_unlock_write, unlink_anon_vmas
 
 
 class vma_prepare_state:
@@ -40,7 +41,7 @@ def vma_prepare(vp):
     if vp.mapping is not None:
         i_mmap_lock_write(vp.mapping)
     if vp.anon_vma is not None:
-        down_write(vp.anon_vma.rwsem)
+        anon_vma_lock_write(vp.anon_vma)
 
 
 @kernel_function("mm/vma.c", "simplified", quiet=True)
@@ -52,12 +53,18 @@ def vma_complete(vp, mm):
     for r in vp.remove:
         if r.vm_file is not None:
             __remove_shared_vm_struct(r, r.vm_file.f_mapping)
-            fput(r.vm_file)
+    if vp.anon_vma is not None:
+        anon_vma_unlock_write(vp.anon_vma)
+    if vp.mapping is not None:
+        i_mmap_unlock_write(vp.mapping)
+    # The removed VMAs are torn down after the locks are dropped: unlink_anon_vmas()
+    # takes the anon_vma lock itself.
+    for r in vp.remove:
         r.vm_refcnt = 0
+        if r.vm_file is not None:
+            fput(r.vm_file)
+        if r.anon_vma is not None or r.anon_vma_chain:
+            unlink_anon_vmas(r)
         r.freed = True
         mm.map_count -= 1
         world.emit("vma", "merged_away", vma=r.id)
-    if vp.anon_vma is not None:
-        up_write(vp.anon_vma.rwsem)
-    if vp.mapping is not None:
-        i_mmap_unlock_write(vp.mapping)

@@ -4,6 +4,7 @@ from .errno import Errno
 from .instrument import call_hook, kernel_function
 from .locking import vma_start_write
 from .file_ops import get_file
+from .rmap import anon_vma_clone
 from .vma_prepare import vma_complete, vma_prepare, vma_prepare_state
 from .uapi import PAGE_SHIFT
 
@@ -25,16 +26,18 @@ def vm_area_free(vma):
 
 
 @kernel_function("mm/vma_init.c", quiet=True)
-def vm_area_dup(vma):
-    """Copy a VMA's fields into a freshly allocated one (for a split)."""
-    new = vm_area_alloc(vma.vm_mm)
+def vm_area_dup(vma, mm=None):
+    """Copy a VMA's fields into a freshly allocated one (split, mremap, fork). The copy
+    starts detached with an empty anon_vma chain: the caller links it (anon_vma_clone or
+    anon_vma_fork). `mm` is the address space the copy belongs to (fork's child; the
+    kernel sets vm_mm after the copy)."""
+    new = vm_area_alloc(vma.vm_mm if mm is None else mm)
     if new is None:
         return None
     for field in ("vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags", "vm_page_prot",
                   "anon_vma", "vm_ops", "vm_private_data", "vm_policy", "anon_name",
                   "vm_userfaultfd_ctx"):
         setattr(new, field, getattr(vma, field))
-    new.anon_vma_chain = list(vma.anon_vma_chain)
     return new
 
 
@@ -59,6 +62,8 @@ def __split_vma(vmi, vma, addr, new_below: bool) -> int:
         world.emit("error", "prealloc_fail_split")
         vm_area_free(new)
         return -Errno.ENOMEM
+    if vma.anon_vma_chain:      # for an unfaulted VMA the kernel's call does nothing
+        anon_vma_clone(new, vma)
     if new.vm_file is not None:
         get_file(new.vm_file)
     if new.vm_ops is not None and new.vm_ops.open is not None:

@@ -18,7 +18,7 @@ from .mm_types import (FMODE_READ, FMODE_WRITE, address_space, anon_vma, file, f
 from .locking import RwSem, current_fn
 from .task import files_struct, task_struct
 from .uapi import (MAP_DROPPABLE, MAP_TYPE, O_RDONLY, O_RDWR, O_WRONLY, PAGE_MASK, PAGE_SHIFT,
-                   ULONG_MAX, UNMODELLED_MAP_FLAGS)
+                   TASK_SIZE, ULONG_MAX, UNMODELLED_MAP_FLAGS)
 from .variants import KERNELS, VARIANTS
 
 
@@ -35,6 +35,11 @@ class KernelConfig:
     ksm_merge_any: bool = False         # prctl(PR_SET_MEMORY_MERGE)
     mdwe: bool = False                  # prctl(PR_SET_MDWE): deny write+exec
     rlimit_as_pages: int | None = None  # RLIMIT_AS in pages; None = unlimited
+    rlimit_memlock_pages: int | None = 2048  # RLIMIT_MEMLOCK in pages (8 MiB); None = unlimited
+    cap_ipc_lock: bool = False          # the processes have CAP_IPC_LOCK (mlock beyond the limit)
+    # Where the heap (brk) starts: the end of the program's data segment, page aligned, as
+    # a non-randomised x86-64 process would have it. brk(2) grows and shrinks from here.
+    start_brk: int = 0x5555_5556_0000
 
     def __post_init__(self):
         if self.kernel not in KERNELS:
@@ -42,16 +47,20 @@ class KernelConfig:
                              + ", ".join(KERNELS))
         if not is_int(self.max_map_count) or self.max_map_count < 1:
             raise InputError("max_map_count must be a positive integer")
-        for name in ("mmu", "soft_dirty", "ksm_merge_any", "mdwe"):
+        for name in ("mmu", "soft_dirty", "ksm_merge_any", "mdwe", "cap_ipc_lock"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be True or False, not {short(getattr(self, name))}")
         if not is_int(self.mmap_min_addr) or not 0 <= self.mmap_min_addr <= ULONG_MAX:
             raise InputError("mmap_min_addr must be an address: an integer in 0 .. 2**64-1")
         if not is_int(self.overcommit_memory) or self.overcommit_memory not in (0, 1, 2):
             raise InputError("overcommit_memory must be 0 (heuristic), 1 (always) or 2 (never)")
-        if self.rlimit_as_pages is not None and (not is_int(self.rlimit_as_pages)
-                                                 or self.rlimit_as_pages < 0):
-            raise InputError("rlimit_as_pages must be None (unlimited) or a number of pages >= 0")
+        for name in ("rlimit_as_pages", "rlimit_memlock_pages"):
+            value = getattr(self, name)
+            if value is not None and (not is_int(value) or value < 0):
+                raise InputError(f"{name} must be None (unlimited) or a number of pages >= 0")
+        if (not is_int(self.start_brk) or self.start_brk % 4096
+                or not 65536 <= self.start_brk < TASK_SIZE):
+            raise InputError("start_brk must be a page-aligned user address (65536 .. 2**47)")
 
 
 class Faults:
@@ -158,6 +167,10 @@ class World:
         self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
         self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
+        # Model-only: pages the modelled kernel charged that no VMA owns (a FIXED mremap
+        # that shrinks, see mmviz.model.mremap), so the charge can still be checked.
+        self.commit_leaked = 0
+        self.anon_vmas: dict = {}        # id -> every anon_vma not yet freed
         self._ids: dict[str, int] = {}
         self._files: list = []
         self.tasks: list = []
@@ -213,7 +226,11 @@ class World:
         return vm_area_struct(mm, self.next_id("vma"))
 
     def new_anon_vma(self) -> anon_vma:
-        return anon_vma(self, self.next_id("anon_vma"))
+        """A new root anon_vma with no VMA yet (what __anon_vma_prepare allocates)."""
+        from .rmap import anon_vma_alloc
+        av = anon_vma_alloc(self)
+        av.num_children = 1
+        return av
 
     def new_inode(self, name, kind, dev=(0, 1)) -> inode:
         ino = inode(self, 1000 + self.next_id("inode"), name, kind, dev)
@@ -300,7 +317,8 @@ class World:
             if flags & bit:
                 raise InputError(f"{name} is not modelled; mmviz models MAP_SHARED, MAP_PRIVATE, "
                                  "MAP_SHARED_VALIDATE, MAP_ANONYMOUS, MAP_FIXED, "
-                                 "MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_POPULATE, MAP_STACK")
+                                 "MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_POPULATE, "
+                                 "MAP_STACK, MAP_LOCKED")
         if flags & MAP_TYPE == MAP_DROPPABLE:
             raise InputError("MAP_DROPPABLE is not modelled; use MAP_SHARED or MAP_PRIVATE")
         if offset & ~PAGE_MASK:
@@ -333,15 +351,103 @@ class World:
         prot = _cint("prot", prot)
         return self._syscall("mprotect", do_mprotect_pkey, self.mm, addr, length, prot)
 
-    def touch(self, addr) -> int:
-        """A write to one byte at addr: 0, or -EFAULT where the process would get SIGSEGV/SIGBUS."""
+    def touch(self, addr, value=0x78) -> int:
+        """A write of the byte `value` at addr: 0, or -EFAULT where the process would get
+        SIGSEGV/SIGBUS. A private page is copied first if it is still shared (COW)."""
         from .fault import fault_in
-        return self._syscall("touch", fault_in, self, _ulong("addr", addr), True)
+        value = _cint("value", value) & 0xFF
+        return self._syscall("touch", fault_in, self, _ulong("addr", addr), True, value)
 
     def read(self, addr) -> int:
         """A read of one byte at addr: 0, or -EFAULT where the process would be killed."""
         from .fault import fault_in
         return self._syscall("read", fault_in, self, _ulong("addr", addr), False)
+
+    def load(self, addr) -> int:
+        """A read of the byte at addr returning its value (0..255), or -EFAULT."""
+        from .fault import load_byte
+        return self._syscall("load", load_byte, self, _ulong("addr", addr))
+
+    def mremap(self, old_address, old_size, new_size, flags, new_address=0) -> int:
+        """mremap(2): the new address, or -errno (spec §2; Linux 6.18's checks and order).
+
+        flags: MREMAP_MAYMOVE (1), MREMAP_FIXED (2), MREMAP_DONTUNMAP (4)."""
+        from .mremap import do_mremap, vma_remap_struct
+        vrm = vma_remap_struct(self.mm, _ulong("old_address", old_address),
+                               _ulong("old_size", old_size), _ulong("new_size", new_size),
+                               _ulong("flags", flags), _ulong("new_address", new_address))
+        return self._syscall("mremap", do_mremap, vrm)
+
+    def madvise(self, addr, length, advice) -> int:
+        """madvise(2): 0 or -errno. Modelled advice: NORMAL, RANDOM, SEQUENTIAL, WILLNEED,
+        DONTNEED, DONTNEED_LOCKED, DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP,
+        DODUMP, MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, COLD, PAGEOUT (spec §4)."""
+        from .madvise import MADV_NAMES, UNMODELLED_ADVICE, do_madvise
+        addr = _ulong("addr", addr)
+        length = _ulong("length", length)
+        advice = _cint("advice", advice)
+        if advice >= 1 << 31:
+            advice -= 1 << 32
+        if advice in UNMODELLED_ADVICE:
+            raise InputError(f"{MADV_NAMES[advice]} is not modelled; see World.madvise for "
+                             "the advice that is")
+        return self._syscall("madvise", do_madvise, self.mm, addr, length, advice)
+
+    def mlock(self, addr, length) -> int:
+        """mlock(2): lock the pages of [addr, addr + length): 0 or -errno (spec §4.5)."""
+        from .mlock import do_mlock
+        from .vm_flags import VmFlags
+        return self._syscall("mlock", do_mlock, self.mm, _ulong("addr", addr),
+                             _ulong("length", length), VmFlags.VM_LOCKED)
+
+    def mlock2(self, addr, length, flags) -> int:
+        """mlock2(2): like mlock; MLOCK_ONFAULT (1) locks pages only as they fault in."""
+        from .mlock import MLOCK_ONFAULT, do_mlock
+        from .vm_flags import VmFlags
+        addr = _ulong("addr", addr)
+        length = _ulong("length", length)
+        flags = _cint("flags", flags)
+        if flags & ~MLOCK_ONFAULT:
+            return -Errno.EINVAL
+        vm_flags = VmFlags.VM_LOCKED | (VmFlags.VM_LOCKONFAULT if flags & MLOCK_ONFAULT else 0)
+        return self._syscall("mlock2", do_mlock, self.mm, addr, length, vm_flags)
+
+    def munlock(self, addr, length) -> int:
+        """munlock(2): 0 or -errno."""
+        from .mlock import sys_munlock
+        return self._syscall("munlock", sys_munlock, self.mm, _ulong("addr", addr),
+                             _ulong("length", length))
+
+    def brk(self, addr) -> int:
+        """brk(2): the new program break, or the old one if the kernel refuses (brk(0)
+        reads it). The heap starts at KernelConfig.start_brk (see mmviz.model.brk)."""
+        from .brk import sys_brk
+        return self._syscall("brk", sys_brk, self.mm, _ulong("addr", addr))
+
+    def fork(self):
+        """fork(2): a Process handle for the child (same calls, its own address space and
+        fd table in this world), or -ENOMEM if the copy failed (spec §3)."""
+        from .fork import copy_process
+        from .process import Process
+        err, child = self._syscall("fork", copy_process, self.current)
+        if err:
+            return err
+        return Process(self, child)
+
+    def process(self, pid):
+        """A handle on process `pid` of this world (1 is this World's own process)."""
+        from .process import Process
+        for t in self.tasks:
+            if t.tgid == pid:
+                return Process(self, t)
+        raise InputError(f"no process {short(pid)} in this world; the processes are "
+                         + ", ".join(str(t.tgid) for t in self.tasks))
+
+    def rmap_walk(self, addr):
+        """Which VMAs of which processes an rmap walk from the page at addr visits
+        (rmap_walk_anon or rmap_walk_file): an RmapWalk (mmviz.model.rmap_walk)."""
+        from .rmap_walk import page_rmap_walk
+        return self._syscall("rmap_walk", page_rmap_walk, self, _ulong("addr", addr))
 
     def memfd_create(self, name: str) -> int:
         """memfd_create(2): a new shmem file, opened read-write; returns its fd."""
@@ -365,7 +471,12 @@ class World:
             return -Errno.EBADF
         if f.f_inode.kind == "device" or not f.f_mode & FMODE_WRITE:
             return -Errno.EINVAL
-        f.f_inode.i_size = size
+        ino = f.f_inode
+        old = ino.i_size
+        ino.i_size = size
+        if size <= old:
+            from .memory import truncate_pagecache
+            self._syscall("ftruncate", truncate_pagecache, ino, old, size)
         return 0
 
     def dup(self, fd) -> int:
@@ -417,8 +528,26 @@ class World:
         from .validate import validate_mm
         validate_mm(self)
 
+    def smaps_flags(self, start=0, end=None) -> list:
+        """The VmFlags mnemonics of /proc/PID/smaps for every VMA overlapping [start, end):
+        [(vm_start, vm_end, ["rd", "wr", ...]), ...]."""
+        from .proc_maps import show_smap_vma_flags
+        start = _ulong("start", start)
+        end = self.mm.task_size if end is None else _ulong("end", end)
+        return [(v.vm_start, v.vm_end, show_smap_vma_flags(v))
+                for v in self.mm.mm_mt.range(start, end)]
+
     @classmethod
     def from_maps(cls, text: str, **kwargs) -> "World":
         """Load a real /proc/PID/maps into a new world (files by device and inode)."""
         from .loader import load_maps
         return load_maps(cls(**kwargs), text)
+
+
+def _copy_process_docs():
+    from .process import PROCESS_CALLS, Process
+    for name in PROCESS_CALLS:
+        getattr(Process, name).__doc__ = getattr(World, name).__doc__
+
+
+_copy_process_docs()

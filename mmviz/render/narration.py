@@ -244,6 +244,107 @@ SENTENCES = {
                         "to be (spec §6j, an open question)"),
     # a version-1 trace file: its events carry their sentence
     "legacy_text": "{text}",
+    # ---- issue 14: mremap, fork and the anonymous rmap, madvise, mlock, brk -----------------
+    # (kept together at the end so that merges with other sentence changes stay easy)
+    "anon_vma_freed": "anon_vma#{anon_vma} is freed: its last reference is gone",
+    "anon_vma_cloned": lambda e, d: (
+        f"{_vma(d['vma'])} is linked to every anon_vma of {_vma(d['src'])}'s chain ("
+        + ", ".join(f"anon_vma#{a}" for a in d["chain"]) + ")"
+        + (f"; it reuses anon_vma#{d['reused']}, which no VMA uses any more"
+           if d.get("reused") is not None else "")),
+    "anon_vma_reused": lambda e, d: (
+        f"the child {_vma(d['vma'])} reuses anon_vma#{d['anon_vma']} (no VMA used it and it "
+        "had fewer than two children): no new anon_vma"),
+    "anon_vma_forked": lambda e, d: (
+        f"the child {_vma(d['vma'])} gets its own anon_vma#{d['anon_vma']} (parent "
+        f"anon_vma#{d['parent']}, root anon_vma#{d['root']}): its copy-on-write pages will go "
+        "there, and with two links in its chain it is now a fork child"),
+    "anon_vmas_unlinked": lambda e, d: (
+        f"{_vma(d['vma'])} is unlinked from its anon_vmas"
+        + ("; no VMA is linked to " + ", ".join(f"anon_vma#{a}" for a in d["freed"])
+           + " any more" if d.get("freed") else "")),
+    "cow_copy": lambda e, d: (
+        f"copy-on-write at {d['addr']:#x}: the page is still mapped elsewhere, so "
+        f"{_vma(d['vma'])} gets a private copy (folio#{d['new']}) in its own "
+        f"anon_vma#{d['anon_vma']}"),
+    "truncated": lambda e, d: (f"{d['file']} is cut to {d['size']} bytes: its pages beyond the "
+                               "end are unmapped everywhere, private copies included"),
+    "memlock_limit": lambda e, d: (
+        f"RLIMIT_MEMLOCK: {d['locked']} locked pages would exceed the limit of "
+        f"{d['limit']} pages and the process lacks CAP_IPC_LOCK"),
+    "mlock_pages": lambda e, d: (
+        f"{_vma(d['vma'])} {_span(d['start'], d['end'])} is "
+        + ("locked: its pages will stay in memory" if d.get("locked") else "unlocked")),
+    "madvise_flags": lambda e, d: (f"{d['advice']}: {_vma(d['vma'])} "
+                                   f"{_span(d['start'], d['end'])} has its new flags"),
+    "dontneed_zap": lambda e, d: (
+        f"MADV_DONTNEED zaps {_span(d['start'], d['end'])} of {_vma(d['vma'])}: anonymous "
+        "pages are gone (they read 0 again), file pages will be faulted in from the file"),
+    "madvise_split_failed": ("the split failed with -ENOMEM, which madvise reports as -EAGAIN "
+                             "(mprotect and mlock report -ENOMEM)"),
+    "madvise_hole": lambda e, d: (f"{_span(d['start'], d['end'])} is unmapped: madvise "
+                                  "remembers -ENOMEM and carries on with the next VMA"),
+    "copy_vma_self_merge_faulted": lambda e, d: (
+        f"WARNING: a faulted VMA merged with its own copy ({_vma(d['vma'])}): its pages' rmap "
+        "index would be wrong (VM_BUG_ON in the kernel)"),
+    "copy_vma_merged_self": lambda e, d: (
+        f"the copy merged into the source itself: {_vma(d['vma'])} now covers both places "
+        "(only possible for a never-written anonymous VMA, whose pgoff follows its address)"),
+    "copy_vma_merged": lambda e, d: (
+        f"the destination merges with a neighbour: {_vma(d['vma'])} now spans "
+        f"{_span(d['start'], d['end'])}, no new VMA"),
+    "copy_vma_new": lambda e, d: (
+        f"no merge at the destination: {_vma(d['vma'])} is a copy of {_vma(d['src'])} with "
+        f"pgoff {d['pgoff']:#x}, linked to the same anon_vmas"),
+    "mremap_map_count": ("mremap needs headroom below vm.max_map_count for the splits a "
+                         "move can make: -ENOMEM"),
+    "mremap_duplicate_private": ("old_size 0 asks to duplicate a private mapping, which "
+                                 "mremap refuses (-EINVAL)"),
+    "ptes_moved": lambda e, d: (
+        f"the page table entries move from {d['old_addr']:#x} to {d['new_addr']:#x} "
+        f"({d['length'] >> 12} pages); the pages keep their anon_vma and index"
+        + (", under the rmap locks (the copy precedes the source in rmap order)"
+           if d.get("rmap_locks") else "")),
+    "dontunmap_locked_vm": lambda e, d: (
+        f"MREMAP_DONTUNMAP: {_vma(d['vma'])} loses VM_LOCKED but its {d['pages']} pages stay "
+        "counted in locked_vm, for the life of the process (a kernel over-count, reproduced)"),
+    "mremap_unmap_failed": lambda e, d: (
+        f"unmapping the source failed ({_errno(d['errno'])}): the charge is put back and the "
+        "old range stays"),
+    "mremap_shrink_overcharge": lambda e, d: (
+        f"the move charges {d['pages']} pages for the size difference although the shrink "
+        "already happened: no VMA owns them, so the commit charge stays that much too high "
+        "(a 6.18 accounting leak, reproduced)"),
+    "mremap_moved": lambda e, d: (f"the mapping now lives at {_span(d['start'], d['end'])} "
+                                  f"in {_vma(d['vma'])}"),
+    "fork_start": "fork: process {pid} gets a copy of process {parent}'s address space",
+    "fork_dontcopy": lambda e, d: (f"{_vma(d['vma'])} {_span(d['start'], d['end'])} is "
+                                   "VM_DONTCOPY: the child gets a hole there"),
+    "fork_copied": lambda e, d: (
+        f"process {d['pid']} gets {_vma(d['vma'])} {_span(d['start'], d['end'])}, a copy of "
+        f"{_vma(d['parent'])}"
+        + (f", with anon_vma#{d['anon_vma']}" if d.get("anon_vma") is not None
+           else ", unfaulted")),
+    "mm_exited": "process {pid} exits: every VMA is unmapped and its anon_vmas unlinked",
+    "brk_refused": lambda e, d: (f"brk({d['brk']:#x}) is refused: the break stays where it "
+                                 "was, and brk() returns it"),
+    "brk_moved": lambda e, d: f"the program break moves from {d['old']:#x} to {d['brk']:#x}",
+    "rmap_walk_start": lambda e, d: (
+        f"rmap walk of the page at {d['addr']:#x} in process {d['pid']}: "
+        + (f"an anonymous page of anon_vma#{d['anon_vma']} (index {d['index']:#x}), so "
+           "rmap_walk_anon read-locks the anon_vma tree's root and visits every VMA linked "
+           "to that anon_vma whose pgoff range covers the index"
+           if d.get("anon") else
+           f"a page of {d['file']} (index {d['index']:#x}), so rmap_walk_file read-locks "
+           "its i_mmap_rwsem and visits every VMA of the file covering the index")
+        + "; no mmap_lock is taken"),
+    "rmap_visit": lambda e, d: (
+        f"visit process {d['pid']}'s {_vma(d['vma'])} at {d['address']:#x}: "
+        + ("the page is mapped there" if d.get("mapped") else
+           "nothing or another page (a private copy) is mapped there")),
+    "rmap_walk_done": "the walk visited {visited} VMAs; {mapped} of them map the page",
+    "rmap_no_page": lambda e, d: (f"no page is mapped at {d['addr']:#x} in process "
+                                  f"{d['pid']}: there is nothing for an rmap walk to find"),
 }
 
 
