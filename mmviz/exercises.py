@@ -126,12 +126,25 @@ def _name(trace) -> str:
 
 # --- questions about a whole run ----------------------------------------------------------------
 
+# The outermost modelled function of a system call, and the call's name.
+SYSCALL_OF = {"ksys_mmap_pgoff": "mmap", "do_mremap": "mremap", "do_mlock": "mlock",
+              "sys_munlock": "munlock", "do_madvise": "madvise", "copy_process": "fork",
+              "sys_brk": "brk", "do_mprotect_pkey": "mprotect"}
+
+
+def _syscall_name(trace) -> str:
+    """The system call whose result the trace records: the last one called at depth 0."""
+    calls = [e.fn for e in trace.events if e.kind == "call" and e.depth == 0]
+    return SYSCALL_OF.get(calls[-1], "mmap") if calls else "mmap"
+
+
 def q_return(trace, rng) -> Question:
     answer = _result_text(trace.result)
     pool = ["-ENOMEM", "-EINVAL", "-EAGAIN", "never returns (deadlock)",
             "0x10000000 (the address of the new mapping)"]
     why = (f"The recorded run ends with: {_say(trace, trace.events[-1])}." if trace.events else "")
-    return Question(f"Under {trace.kernel}, what does mmap() return in {trace.scenario}?",
+    call = _syscall_name(trace)
+    return Question(f"Under {trace.kernel}, what does {call}() return in {trace.scenario}?",
                     _options(rng, answer, pool), answer,
                     f"{why} {trace.description}".strip(), "return", trace.scenario,
                     trace.kernel, None, "mmap", trace.title)

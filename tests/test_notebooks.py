@@ -21,7 +21,7 @@ LESSONS = [
     "00-welcome-and-tour", "01-address-spaces-and-vmas", "02-merging-and-splitting",
     "03-from-mmap-to-mmap-prepare", "04-stepping-mmap-region", "05-actions-and-hooks",
     "06-the-rmap-lock-and-hiding", "07-anatomy-of-a-fix", "08-compat-path-and-nommu",
-    "09-build-your-own",
+    "09-build-your-own", "11-the-rest-of-the-address-space",
 ]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
@@ -100,6 +100,9 @@ def test_notebook_runs_headless(name):
     if name == "09-build-your-own":
         assert "capstone part 1: the reference answer matches the model" in joined
         assert "capstone part 2: the reference answer matches the model" in joined
+    if name == "11-the-rest-of-the-address-space":
+        assert "parent reads 1 - child reads 2" in joined
+        assert "rmap_walk_anon visits" in joined and "page 4: parent 9 child 0" in joined
     if name == "02-merging-and-splitting" and sys.platform == "linux":
         live = [o for c in nb.cells for o in c.get("outputs", [])
                 if "text/plain" in o.get("data", {}) and "real kernel" in o.data["text/plain"]]

@@ -229,3 +229,167 @@ class WorldVsPages(RuleBasedStateMachine):
 TestWorldVsPages = WorldVsPages.TestCase
 TestWorldVsPages.settings = settings(max_examples=200, stateful_step_count=30, deadline=None,
                                      suppress_health_check=[HealthCheck.too_slow])
+
+
+# ----------------------------------------------------------------------------------------
+# Processes: fork, mremap, madvise, mlock and page contents, with every invariant after
+# every step (validate_mm: the anon_vma chains and counters, locked_vm, the pages' rmap;
+# and the commit charge), plus properties of the contents a program reads.
+
+from hypothesis import assume  # noqa: E402
+
+from mmviz import (MADV_DONTNEED, MAP_LOCKED, MREMAP_DONTUNMAP, MREMAP_FIXED,  # noqa: E402
+                   MREMAP_MAYMOVE)
+from mmviz.model.validate import check_commit_charge  # noqa: E402
+
+ADVICE = st.sampled_from([0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 24,
+                          5, 12345])
+PROTS_MOSTLY_RW = st.sampled_from([PROT_READ | PROT_WRITE] * 4 + [PROT_READ, PROT_NONE, PROT_WRITE])
+REMAP_FLAGS = st.sampled_from([0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED,
+                               MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+                               MREMAP_MAYMOVE | MREMAP_DONTUNMAP, MREMAP_FIXED, 8])
+
+
+class Processes(RuleBasedStateMachine):
+    """Random calls in a parent and its children; the invariants after every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = mmviz.World(rlimit_memlock_pages=12)
+        self.procs = [self.w]
+        self.fd = self.w.memfd_create("m")
+        assert self.w.ftruncate(self.fd, 8 * P) == 0
+
+    def _proc(self, i):
+        return self.procs[i % len(self.procs)]
+
+    def _contents(self, proc):
+        """Every readable page's byte at offset 0x11 (a load is a read fault: no change)."""
+        out = {}
+        for v in proc.vmas(BASE, BASE + 2 * PAGES * P):
+            if v.vm_flags & VmFlags.VM_READ:
+                for a in range(v.vm_start, v.vm_end, P):
+                    out[a] = proc.load(a + 0x11)
+        return out
+
+    @rule(i=st.integers(0, 3), start=START, npages=NPAGES, prot=PROTS_MOSTLY_RW,
+          shared=st.booleans(), file=st.booleans(), locked=st.booleans())
+    def mmap(self, i, start, npages, prot, shared, file, locked):
+        p = self._proc(i)
+        flags = (MAP_SHARED if shared else MAP_PRIVATE) | MAP_FIXED
+        flags |= MAP_LOCKED if locked else 0
+        if file and self.fd in p.fds:
+            p.mmap(BASE + start * P, npages * P, prot, flags, self.fd, start % 4 * P)
+        else:
+            p.mmap(BASE + start * P, npages * P, prot, flags | MAP_ANONYMOUS)
+
+    @rule(i=st.integers(0, 3), start=START, npages=NPAGES)
+    def munmap(self, i, start, npages):
+        assert self._proc(i).munmap(BASE + start * P, npages * P) in (0, -E.EINVAL)
+
+    @rule(i=st.integers(0, 3), start=START, npages=NPAGES, prot=PROTS)
+    def mprotect(self, i, start, npages, prot):
+        self._proc(i).mprotect(BASE + start * P, npages * P, prot)
+
+    def _writable_pages(self, p):
+        return [a for v in p.vmas(BASE, BASE + 2 * PAGES * P) if v.vm_flags & VmFlags.VM_WRITE
+                for a in range(v.vm_start, v.vm_end, P)]
+
+    @rule(i=st.integers(0, 3), data=st.data(), value=st.integers(1, 255))
+    def touch(self, i, data, value):
+        """A write is seen by the writer and by no other process's private memory."""
+        p = self._proc(i)
+        pages = self._writable_pages(p) or [BASE]
+        addr = data.draw(st.sampled_from(pages)) + 0x11
+        others = [(q, self._contents(q)) for q in self.procs if q is not p]
+        if p.touch(addr, value) == 0:
+            assert p.load(addr) == value
+            vma = p.mm.mm_mt.find(addr)
+            if not vma.vm_flags & VmFlags.VM_SHARED:
+                for q, before in others:
+                    assert self._contents(q) == before
+
+    @rule(i=st.integers(0, 3), data=st.data(), newpages=NPAGES, flags=REMAP_FLAGS,
+          dest=st.integers(0, 2 * PAGES - 1))
+    def mremap(self, i, data, newpages, flags, dest):
+        """A move carries the contents along."""
+        p = self._proc(i)
+        vmas = p.vmas(BASE, BASE + 2 * PAGES * P)
+        if vmas:
+            v = data.draw(st.sampled_from(vmas))
+            addr = data.draw(st.sampled_from(range(v.vm_start, v.vm_end, P)))
+            npages = data.draw(st.integers(1, (v.vm_end - addr) // P))
+        else:
+            addr, npages = BASE, 1
+        if flags & MREMAP_DONTUNMAP:
+            newpages = npages
+        before = self._contents(p)
+        ret = p.mremap(addr, npages * P, newpages * P, flags, BASE + dest * P)
+        if ret < 0 or ret == addr:
+            return
+        for k in range(min(npages, newpages)):
+            if addr + k * P in before and p.mm.mm_mt.find(ret + k * P).vm_flags & VmFlags.VM_READ:
+                assert p.load(ret + k * P + 0x11) == before[addr + k * P]
+
+    @rule(i=st.integers(0, 3), start=START, npages=NPAGES, advice=ADVICE)
+    def madvise(self, i, start, npages, advice):
+        p = self._proc(i)
+        ret = p.madvise(BASE + start * P, npages * P, advice)
+        if ret == 0 and advice == MADV_DONTNEED:
+            for v in p.vmas(BASE + start * P, BASE + (start + npages) * P):
+                if v.vm_file is None and v.vm_flags & VmFlags.VM_READ:
+                    a = max(v.vm_start, BASE + start * P)
+                    assert p.load(a) == 0
+
+    @rule(i=st.integers(0, 3), start=START, npages=NPAGES, how=st.sampled_from(
+        ["mlock", "onfault", "munlock"]))
+    def mlock(self, i, start, npages, how):
+        p = self._proc(i)
+        if how == "mlock":
+            p.mlock(BASE + start * P, npages * P)
+        elif how == "onfault":
+            p.mlock2(BASE + start * P, npages * P, 1)
+        else:
+            p.munlock(BASE + start * P, npages * P)
+
+    @rule(i=st.integers(0, 3))
+    def fork(self, i):
+        """The child starts with the parent's contents, except DONTCOPY holes and
+        WIPEONFORK zeros, and without VM_LOCKED."""
+        assume(len(self.procs) < 4)
+        p = self._proc(i)
+        before = self._contents(p)
+        c = p.fork()
+        self.procs.append(c)
+        after = self._contents(c)
+        for v in p.vmas(BASE, BASE + 2 * PAGES * P):
+            for a in range(v.vm_start, v.vm_end, P):
+                if v.vm_flags & VmFlags.VM_DONTCOPY:
+                    assert c.mm.mm_mt.find(a) is None
+                elif a in before:
+                    wiped = v.vm_flags & VmFlags.VM_WIPEONFORK
+                    assert after[a] == (0 if wiped else before[a])
+        assert c.mm.locked_vm == 0
+
+    @rule(i=st.integers(1, 3))
+    def exit(self, i):
+        assume(len(self.procs) > 1)
+        c = self.procs.pop(1 + i % (len(self.procs) - 1))
+        c.exit()
+
+    @rule(i=st.integers(0, 3), pages=st.integers(-2, 6))
+    def brk(self, i, pages):
+        p = self._proc(i)
+        cur = p.brk(0)
+        assert p.brk(cur + pages * P) in (cur, cur + pages * P)
+
+    @invariant()
+    def every_process_is_valid(self):
+        for p in self.procs:
+            p.validate()
+        check_commit_charge(self.w)
+
+
+TestProcesses = Processes.TestCase
+TestProcesses.settings = settings(max_examples=120, stateful_step_count=30, deadline=None,
+                                  suppress_health_check=[HealthCheck.too_slow])

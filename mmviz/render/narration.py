@@ -343,6 +343,11 @@ SENTENCES = {
         + ("the page is mapped there" if d.get("mapped") else
            "nothing or another page (a private copy) is mapped there")),
     "rmap_walk_done": "the walk visited {visited} VMAs; {mapped} of them map the page",
+    "process_vmas": lambda e, d: (
+        f"process {d['pid']} now has "
+        + (", ".join(_span(a, b) for a, b in zip(d["bounds"][::2], d["bounds"][1::2]))
+           or "no VMAs")),
+    "locked_vm": "locked_vm is now {pages} pages",
     "rmap_no_page": lambda e, d: (f"no page is mapped at {d['addr']:#x} in process "
                                   f"{d['pid']}: there is nothing for an rmap walk to find"),
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..model.drivers import DriverSpec, driver_state
 from ..model.errno import Errno
 from ..model.errors import InputError
-from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
-                          PROT_WRITE)
+from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED,
+                          MREMAP_MAYMOVE, PROT_READ, PROT_WRITE)
 from ..model.vm_flags import VmFlags
 from .base import P, Scenario
 
@@ -104,6 +104,49 @@ def _stacked_setup(world):
 def _stacked_check(world, ctx, ret):
     s = driver_state(world, ctx["fd"]).lower.private
     yield "note", "lower_counts", {"prepare": s.prepare_calls, "mapped": s.mapped_calls}
+
+
+# --- issue 14 scenarios: setups, acts and checks -------------------------------------------
+
+def _mremap_setup(world):
+    world.mmap(A, 4 * P, RW, ANON)
+    world.touch(A)
+    world.mmap(A + 20 * P, 4 * P, RW, ANON)
+    world.mremap(A, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, A + 24 * P)
+    world.mmap(A + 4 * P, 4 * P, RW, ANON)
+    return {}
+
+
+def _mremap_act(world, ctx):
+    return world.mremap(A + 24 * P, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, A)
+
+
+def _fork_setup(world):
+    world.mmap(A, 4 * P, RW, ANON)
+    world.touch(A)
+    return {"child": world.fork()}
+
+
+def _fork_act(world, ctx):
+    ctx["child"].mmap(A + 4 * P, 4 * P, RW, ANON)
+    return world.mmap(A + 4 * P, 4 * P, RW, ANON)
+
+
+def _spaces_check(world, ctx, ret):
+    for t in world.tasks:
+        if not t.exited:
+            yield "note", "process_vmas", {
+                "pid": t.tgid, "bounds": [b for v in t.mm.mm_mt for b in (v.vm_start, v.vm_end)]}
+
+
+def _mlock_setup(world):
+    world.mmap(A, 8 * P, RW, ANON)
+    return {}
+
+
+def _locked_check(world, ctx, ret):
+    yield from _spaces_check(world, ctx, ret)
+    yield "note", "locked_vm", {"pages": world.mm.locked_vm}
 
 
 SCENARIOS = [
@@ -261,6 +304,38 @@ SCENARIOS = [
         "mmap() is refused with -ENOMEM before anything is looked up.",
         _fill_to_limit, lambda w, c: w.mmap(A + 20 * P, P, RW, ANON),
         world_settings=(("max_map_count", 4),)),
+    # ---- issue 14: mremap, fork, mlock (appended at the end to keep merges clean) ----------
+    Scenario(
+        "mremap-move-merge", "An mremap move that merges at its destination",
+        "Four written pages first moved from page 0 to page 24, next to a VMA at page 20: "
+        "they did not merge there, because a VMA with pages keeps its vm_pgoff (page 0) when "
+        "it moves, and rmap_walk_anon finds its pages by that index. A new, never-written VMA "
+        "now fills pages 4-7. Moving the pages back to 0 with MREMAP_FIXED, copy_vma tries "
+        "vma_merge_copied_range first: the VMA at 4 has no anon_vma and its pgoff follows "
+        "page 0's, so the copy merges into it (vma_expand gives it the moved VMA's anon_vma, "
+        "the Case 1 merge of spec §3.3) and no new VMA is allocated. The page tables move "
+        "under the rmap locks (the merged VMA precedes the source in rmap order), and the "
+        "source at 24 is unmapped.",
+        _mremap_setup, _mremap_act, check=_spaces_check),
+    Scenario(
+        "fork-child-no-merge", "A fork child cannot merge what its parent can",
+        "Process 1 wrote to pages 0-3, then forked. Its child's copy of the VMA is linked to "
+        "the parent's anon_vma and to one of its own (anon_vma_fork): a chain of two, which "
+        "makes it a fork child. Both processes now map pages 4-7. In the child the new range "
+        "would have to take the child VMA's anon_vma (Case 2 of spec §3.3), which is refused "
+        "for a fork child, so it gets a VMA of its own; in the parent, whose chain is still "
+        "singular, the same call merges. Nothing in /proc/PID/maps says why: only the "
+        "anon_vma chain does.",
+        _fork_setup, _fork_act, check=_spaces_check),
+    Scenario(
+        "mlock-split", "mlock() of part of a VMA splits it",
+        "mlock() of two pages in the middle of an eight-page VMA: apply_vma_lock_flags calls "
+        "mlock_fixup, which asks vma_modify_flags to give [2,4) the VM_LOCKED flag. No "
+        "neighbour has that flag, so the VMA is split twice, like mprotect would do, and "
+        "the middle piece gets VM_LOCKED; locked_vm grows by two pages. After mmap_lock is "
+        "dropped the pages are faulted in (__mm_populate). munlock of the same range would "
+        "merge the three pieces back.",
+        _mlock_setup, lambda w, c: w.mlock(A + 2 * P, 2 * P), check=_locked_check),
 ]
 
 _BY_NAME = {s.name: s for s in SCENARIOS}

@@ -226,9 +226,23 @@ def _errno_name(ret) -> str:
 
 
 def take_snapshot(world) -> Snapshot:
-    """The state of a world now, with no events (for pictures of a world outside a trace).
+    """The state of a world now, with no events (for pictures of a world outside a trace):
+    process 1's VMAs, and in `others` those of every other process (forked children).
 
-    Reads every VMA of the current mm and leaves its change journal alone."""
-    mm = world.mm
-    vmas = VmaSet(vma_view(v, True) for v in mm.mm_mt)
-    return Snapshot(vmas, _locks(world), (), None, mm.map_count, world.vm_committed)
+    Given a process handle (World.fork()'s Process), the snapshot is that process's
+    address space alone. Reads every VMA and leaves the change journals alone."""
+    task = getattr(world, "task", None)
+    if task is not None:
+        mm = task.mm
+        return Snapshot(VmaSet(vma_view(v, True) for v in mm.mm_mt), (), (), None,
+                        mm.map_count, world.world.vm_committed)
+    mms = []
+    for t in world.tasks:
+        if t.mm not in mms:
+            mms.append(t.mm)
+    main = mms[0]
+    vmas = VmaSet(vma_view(v, True) for v in main.mm_mt)
+    others = tuple(sorted((mm.owner_pid, VmaSet(vma_view(v, True) for v in mm.mm_mt))
+                          for mm in mms[1:]))
+    return Snapshot(vmas, _locks(world), (), None, main.map_count, world.vm_committed,
+                    others=others)
