@@ -10,6 +10,15 @@ back, so N stays fixed while sampling:
 - mprotect: one whole VMA RW -> R at random; restored by mprotect back to RW.
 - the "(split)" rows: the same on the first page of a VMA, which splits it; the
             restoring call merges the two pieces again.
+- mremap (move):   MREMAP_FIXED move of one whole VMA far away; moved back, untimed.
+- mremap (shrink): a VMA shrunk to one page; grown back in place, untimed.
+- mremap (grow):   a one-page VMA grown in place to two pages (after an untimed shrink).
+- madvise (split): MADV_DONTFORK on the first page of a VMA; MADV_DOFORK merges it back.
+- madvise (whole): MADV_DONTDUMP on a whole VMA; MADV_DODUMP puts it back.
+
+fork is timed separately at 100 and 10,000 VMAs, every VMA written first (so each child
+VMA goes through anon_vma_fork and shares a page): its cost must grow linearly with the
+parent's VMAs, so the per-VMA figure should stay flat.
 
 The model's operations should cost O(log N) (a bisected list of VMAs), so the
 65,000/100 ratio should stay small.  Target: ratio <= 3 for every operation.
@@ -23,7 +32,9 @@ import sys
 import time
 
 import mmviz
-from mmviz import MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_READ, PROT_WRITE
+from mmviz import (MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MAP_ANONYMOUS,
+                   MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_READ,
+                   PROT_WRITE)
 
 P = mmviz.PAGE_SIZE
 BASE = 0x1000_0000_0000
@@ -52,7 +63,12 @@ def _time(fn, *args):
     return time.perf_counter_ns() - t0, ret
 
 
-OPS = ("mmap", "munmap", "mprotect", "munmap (split)", "mprotect (split)")
+OPS = ("mmap", "munmap", "mprotect", "munmap (split)", "mprotect (split)", "mremap (move)",
+       "mremap (shrink)", "mremap (grow)", "madvise (split)", "madvise (whole)")
+FAR = 0x3000_0000_0000          # a free area for mremap moves
+MOVE = MREMAP_MAYMOVE | MREMAP_FIXED
+FORK_SIZES = (100, 10_000)
+FORK_SAMPLES = 5
 
 
 def measure(n, rng):
@@ -88,9 +104,50 @@ def measure(n, rng):
         assert ret == 0
         out["mprotect (split)"].append(dt)
         assert w.mprotect(vma, P, RW) == 0                 # merges back
+
+        vma = BASE + rng.randrange(n) * STRIDE
+        dt, ret = _time(w.mremap, vma, 2 * P, 2 * P, MOVE, FAR)
+        assert ret == FAR
+        out["mremap (move)"].append(dt)
+        assert w.mremap(FAR, 2 * P, 2 * P, MOVE, vma) == vma
+
+        vma = BASE + rng.randrange(n) * STRIDE
+        dt, ret = _time(w.mremap, vma, 2 * P, P, 0)
+        assert ret == vma
+        out["mremap (shrink)"].append(dt)
+        dt, ret = _time(w.mremap, vma, P, 2 * P, 0)
+        assert ret == vma
+        out["mremap (grow)"].append(dt)
+
+        vma = BASE + rng.randrange(n) * STRIDE
+        dt, ret = _time(w.madvise, vma, P, MADV_DONTFORK)
+        assert ret == 0
+        out["madvise (split)"].append(dt)
+        assert w.madvise(vma, P, MADV_DOFORK) == 0
+
+        vma = BASE + rng.randrange(n) * STRIDE
+        dt, ret = _time(w.madvise, vma, 2 * P, MADV_DONTDUMP)
+        assert ret == 0
+        out["madvise (whole)"].append(dt)
+        assert w.madvise(vma, 2 * P, MADV_DODUMP) == 0
         assert w.mm.map_count == n
     w.validate()
     return {op: statistics.median(v) / 1000 for op, v in out.items()}
+
+
+def measure_fork(n):
+    """Median time of fork() of a process with n written VMAs (the child then exits)."""
+    w = build(n)
+    for i in range(n):
+        assert w.touch(BASE + i * STRIDE) == 0
+    times = []
+    for _ in range(FORK_SAMPLES):
+        dt, child = _time(w.fork)
+        assert child.mm.map_count == n
+        times.append(dt)
+        child.exit()
+    w.validate()
+    return statistics.median(times) / 1000
 
 
 def main():
@@ -114,6 +171,15 @@ def main():
         print(f"{op:18s}" + "".join(f"{results[n][op]:14.1f}" for n in SIZES) + f"{ratio:12.2f}")
     verdict = "OK" if worst <= TARGET_RATIO else "OVER"
     print(f"worst ratio {worst:.2f} (target <= {TARGET_RATIO:g}): {verdict}")
+    fork = {n: measure_fork(n) for n in FORK_SIZES}
+    print()
+    print("fork() of a process whose VMAs are all written (median of "
+          f"{FORK_SAMPLES}; linear in the parent's VMAs)")
+    for n in FORK_SIZES:
+        print(f"  {n:>6,} VMAs: {fork[n] / 1000:9.2f} ms   {fork[n] / n:6.2f} µs per VMA")
+    per_vma = (fork[FORK_SIZES[-1]] / FORK_SIZES[-1]) / (fork[FORK_SIZES[0]] / FORK_SIZES[0])
+    print(f"  per-VMA cost 10,000/100: {per_vma:.2f} (linear: about 1; target <= "
+          f"{TARGET_RATIO:g}): {'OK' if per_vma <= TARGET_RATIO else 'OVER'}")
 
 
 if __name__ == "__main__":

@@ -208,6 +208,78 @@ class KernelWindowMore(KernelWindow):
         resource.setrlimit(resource.RLIMIT_MEMLOCK, (limit, limit))
 
 
+class ProcmapQuery:
+    """The PROCMAP_QUERY ioctl on /proc/self/maps (Linux 6.11+): one VMA at a time, without
+    reading (and allocating) the whole maps text, which matters near vm.max_map_count."""
+
+    PROCMAP_QUERY = 0xC0686611            # _IOWR('f', 17, struct procmap_query)
+    COVERING_OR_NEXT_VMA = 0x10
+
+    def __init__(self):
+        self._fd = os.open("/proc/self/maps", os.O_RDONLY)
+        self._buf = ctypes.create_string_buffer(104)
+        self._name = ctypes.create_string_buffer(512)
+        self._libc = ctypes.CDLL(None, use_errno=True)
+
+    def query(self, addr):
+        """(start, end, perms, offset, dev, inode, name) of the first VMA ending above
+        addr, or None."""
+        struct.pack_into("QQQQQQQQQIIIIQQ", self._buf, 0, 104, self.COVERING_OR_NEXT_VMA, addr,
+                         0, 0, 0, 0, 0, 0, 0, 0, 512, 0, ctypes.addressof(self._name), 0)
+        ctypes.set_errno(0)
+        if self._libc.ioctl(self._fd, ctypes.c_ulong(self.PROCMAP_QUERY), self._buf) != 0:
+            return None
+        (_, _, _, start, end, flags, _, offset, inode, major, minor,
+         name_size, _, _, _) = struct.unpack_from("QQQQQQQQQIIIIQQ", self._buf, 0)
+        perms = (("r" if flags & 1 else "-") + ("w" if flags & 2 else "-")
+                 + ("x" if flags & 4 else "-") + ("s" if flags & 8 else "p"))
+        name = self._name.raw[:max(0, name_size - 1)].decode("utf-8", "surrogateescape")
+        return {"start": start, "end": end, "perms": perms, "offset": offset,
+                "dev": f"{major:02x}:{minor:02x}", "inode": inode, "name": name}
+
+    def range(self, lo, hi):
+        out, addr = [], lo
+        while True:
+            e = self.query(addr)
+            if e is None or e["start"] >= hi:
+                return out
+            out.append(e)
+            addr = e["end"]
+
+    def count(self) -> int:
+        """How many VMAs this process has (map_count)."""
+        n, addr = 0, 0
+        while True:
+            e = self.query(addr)
+            if e is None:
+                return n
+            n += 1
+            addr = e["end"]
+
+
+FILL_BASE = 0x2000_0000_0000
+
+
+def fill_map_count(headroom) -> int:
+    """Map one-page PROT_NONE VMAs (one page apart, so none merges) far from the window
+    until map_count is vm.max_map_count - headroom; return the count reached."""
+    with open("/proc/sys/vm/max_map_count") as f:
+        limit = int(f.read())
+    q = ProcmapQuery()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long)
+    count = q.count()
+    addr = FILL_BASE
+    while count < limit - headroom:
+        ret = libc.mmap(addr, PAGE_SIZE, 0, 0x22 | 0x100000, -1, 0)   # NOREPLACE
+        addr += 2 * PAGE_SIZE
+        if ret == addr - 2 * PAGE_SIZE:
+            count += 1
+    return q.count()
+
+
 def has_cap_ipc_lock() -> bool:
     """Does this process have CAP_IPC_LOCK in its effective set?"""
     with open("/proc/self/status") as f:
@@ -224,13 +296,17 @@ _CALLS = ("mmap", "munmap", "mprotect", "touch", "read", "load", "mremap", "madv
           "vet_access")
 
 
-def _state(win):
+def _state(win, query=None):
+    if query is not None:                 # near max_map_count: no big reads
+        return {"vmas": query.range(win.base, win.base + win.size), "vmlck": win.vmlck(),
+                "map_count": query.count()}
     return {"vmas": win.smaps(), "vmlck": win.vmlck()}
 
 
 def serve(pages: int):
     """Run the server loop on stdin/stdout (fd 0 and 1, unbuffered)."""
     win = KernelWindowMore(pages=pages)
+    query = None
     write = _writer()
     write({"base": win.base, "size": win.size, "cap_ipc_lock": has_cap_ipc_lock()})
     for req in _requests():
@@ -253,6 +329,9 @@ def serve(pages: int):
             elif op == "limits":
                 win.drop_cap_ipc_lock(req["memlock_pages"])
                 reply = {"ret": 0}
+            elif op == "fill_map_count":
+                query = ProcmapQuery()
+                reply = {"ret": fill_map_count(req["headroom"])}
             elif op in _CALLS:
                 try:
                     reply = {"ret": getattr(win, op)(*req["args"])}
@@ -261,7 +340,7 @@ def serve(pages: int):
             else:
                 reply = {"error": f"unknown op {op!r}"}
             if req.get("state", True):
-                reply.update(_state(win))
+                reply.update(_state(win, query))
         except Exception as e:          # report, keep serving
             reply = {"error": f"{type(e).__name__}: {e}"}
         write(reply)
