@@ -40,7 +40,6 @@ if sys.platform != "linux":
 import mmviz  # noqa: E402
 from mmviz.model.errors import ModelBug  # noqa: E402
 from mmviz.model.validate import check_commit_charge  # noqa: E402
-from mmviz.model.vm_flags import VmFlags  # noqa: E402
 from oracle.kernel_window_more import WindowServer  # noqa: E402
 
 pytestmark = pytest.mark.kernel

@@ -16,7 +16,6 @@ from .errno import Errno
 from .instrument import kernel_function
 from .locking import mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write
 from .memory import zap_page_range_single
-from .mm_types import vma_is_anonymous
 from .mprotect import vma_modify_flags
 from .uapi import (MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP,
                    MADV_DONTFORK, MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FLAG_NAMES,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .instrument import kernel_function
 from .uapi import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE
-from .vm_flags import VM_SPECIAL, VmFlags
+from .vm_flags import VM_SPECIAL
 
 
 class folio:

@@ -14,11 +14,9 @@ from .instrument import kernel_function
 from .locking import mmap_write_lock, mmap_write_unlock, vma_start_write
 from .mmap_region import vma_supports_mlock
 from .mprotect import vma_modify_flags
-from .uapi import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX
+from .uapi import MLOCK_ONFAULT, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX  # noqa: F401
 from .vm_flags import VM_LOCKED_MASK, VmFlags
 from .vma_merge import vma_iterator
-
-from .uapi import MLOCK_ONFAULT  # noqa: E402,F401  (re-exported for World.mlock2)
 
 
 @kernel_function("mm/mlock.c", quiet=True)
