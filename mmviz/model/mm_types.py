@@ -62,6 +62,10 @@ class address_space:
         self.i_mmap_rwsem = rwsem
         self.i_mmap_writable = 0
 
+    @property
+    def world(self):
+        return self.host.world
+
 
 class inode:
     """Just enough of an inode: identity, name, size and its mapping."""
@@ -136,7 +140,7 @@ class vm_area_struct:
     __slots__ = ("id", "vm_mm", "vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags",
                  "vm_page_prot", "anon_vma", "anon_vma_chain", "vm_ops", "vm_private_data",
                  "vm_lock_seq", "vm_refcnt", "vm_policy", "anon_name", "vm_userfaultfd_ctx",
-                 "shared_rb", "hidden", "closed", "freed")
+                 "shared_rb", "vm_lock", "hidden", "setup_pending", "closed", "freed")
 
     def __init__(self, mm, ident):
         _set(self, "vm_mm", mm)
@@ -157,7 +161,9 @@ class vm_area_struct:
         _set(self, "anon_name", None)
         _set(self, "vm_userfaultfd_ctx", None)
         _set(self, "shared_rb", None)     # the address_space whose i_mmap holds this VMA
+        _set(self, "vm_lock", None)       # readers and waiters of the per-VMA lock (locking.py)
         _set(self, "hidden", False)       # model-only: linked while i_mmap_rwsem is held (hide flag)
+        _set(self, "setup_pending", False)  # model-only: its mmap's action/hooks have not finished
         _set(self, "closed", False)       # model-only: ->close has run
         _set(self, "freed", False)        # model-only: freed (catches a double free)
         mm.vma_journal_add(self)

@@ -242,6 +242,12 @@ def maybe_rmap_unlock_action(vma, action):
     action.hide_from_rmap_until_complete = False
 
 
+def vma_setup_done(vma):
+    """Model-only: the action and every hook that completes this VMA have run; an rmap walker
+    may now meet it (spec kernel-rmap-and-tasks §5.7)."""
+    vma.setup_pending = False
+
+
 def _unmap_new_vma(vma):
     vma.world.emit("note", "unmap_new_vma", vma=vma.id)
     return do_munmap(vma.vm_mm, vma.vm_start, vma.pages() << PAGE_SHIFT)
@@ -282,6 +288,8 @@ def _finish_v4(vma, action, err):
         err = call_vma_mapped(vma)
     if not err and action.success_hook is not None:
         err = call_hook(vma.world, "success_hook", action.success_hook, vma)
+    if not err:
+        vma_setup_done(vma)
     maybe_rmap_unlock_action(vma, action)
     if not err:
         return 0
@@ -316,8 +324,9 @@ def _finish_baseline(vma, action, err):
         _unmap_new_vma(vma)
         return _apply_error_hook(vma, action, err)
     if action.success_hook is not None:
-        return call_hook(vma.world, "success_hook", action.success_hook, vma)
-    return 0
+        err = call_hook(vma.world, "success_hook", action.success_hook, vma)
+    vma_setup_done(vma)
+    return err
 
 
 @kernel_function("mm/vma.c")
@@ -328,4 +337,6 @@ def call_mapped_hook(map, vma) -> int:
         if map.hold_file_rmap_lock:
             i_mmap_unlock_write(vma.vm_file.f_mapping)
         unmap_vma_locked(vma)
+    else:
+        vma_setup_done(vma)
     return err

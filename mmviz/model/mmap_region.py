@@ -205,6 +205,8 @@ def __mmap_new_vma(map, action):
         if world.config.ksm_merge_any and not vma.vm_flags & VM_SPECIAL:
             vma.vm_flags |= VmFlags.VM_MERGEABLE
     vma_start_write(vma)
+    # An mmap_prepare VMA is set up only once its action and hooks have run (S10).
+    vma.setup_pending = map.file is not None and map.file.f_op.mmap_prepare is not None
     vma.vm_refcnt = 1
     mm.mm_mt.store(vma)
     mm.map_count += 1

@@ -127,6 +127,12 @@ def _loff(name, value):
     return value
 
 
+def _comm(value) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 15 or not value.isprintable():
+        raise InputError("a task's name (comm) must be 1 to 15 printable characters")
+    return value
+
+
 def _fd(value):
     """An fd argument: any int is a valid question for the kernel (a bad one is -EBADF)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -154,6 +160,8 @@ class World:
                               if config is None else base.mmu, **settings)
         self.variant = VARIANTS[self.config.kernel]
         self.hook = None                 # callable(world, kind, fn, what, data) or None
+        self.sched = None                # the Scheduler while several tasks run (sched.py)
+        self.halted = False              # a deadlock ended the run: nothing happens any more
         self.violations: list[dict] = []
         self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
@@ -178,6 +186,30 @@ class World:
         t = task_struct(self, pid, mm.owner_pid, comm, mm, files)
         self.tasks.append(t)
         return t
+
+    def new_thread(self, comm: str) -> task_struct:
+        """A second thread of the current process: it shares the address space and the fds."""
+        return self.new_task(self.current.mm, self.current.files, _comm(comm))
+
+    def new_process(self, comm: str) -> task_struct:
+        """A separate process with an empty address space of its own. It shares no mappings;
+        it can open the same files (fds are copied, references taken, as a fork would)."""
+        files = files_struct()
+        for n, f in self.current.files.fd.items():
+            f.f_count += 1
+            files.fd[n] = f
+        return self.new_task(mm_struct(self, len(self.tasks) + 1), files, _comm(comm))
+
+    def run_tasks(self, programs, schedule=()):
+        """Run `programs` ({task: fn(world)}) as their tasks, switching at events as `schedule`
+        says (sched.py); returns (results by pid, the schedule taken)."""
+        from .sched import Scheduler
+        if self.sched is not None:
+            raise InputError("tasks are already running in this world")
+        sched = Scheduler(self, schedule)
+        for task, program in programs.items():
+            sched.spawn(task, program)
+        return sched.run(), tuple(sched.taken)
 
     @property
     def mm(self):
@@ -249,8 +281,12 @@ class World:
         """Announce an event: `kind` (call, lock, vma, error, ...), `what` names the sentence
         that explains it (mmviz/render/narration.py), `data` holds plain fields. `fn` defaults
         to the innermost modelled function of the current task."""
+        if self.halted:
+            return
         if self.hook is not None:
             self.hook(self, kind, fn or current_fn(self), what, data)
+        if self.sched is not None:
+            self.sched.switch_point(kind, what)
 
     def report_violation(self, kind, lock, **fields):
         """The lock checker found a rule broken: record it, and emit a violation event."""
@@ -335,13 +371,13 @@ class World:
 
     def touch(self, addr) -> int:
         """A write to one byte at addr: 0, or -EFAULT where the process would get SIGSEGV/SIGBUS."""
-        from .fault import fault_in
-        return self._syscall("touch", fault_in, self, _ulong("addr", addr), True)
+        from .fault_path import do_user_addr_fault
+        return self._syscall("touch", do_user_addr_fault, self.mm, _ulong("addr", addr), True)
 
     def read(self, addr) -> int:
         """A read of one byte at addr: 0, or -EFAULT where the process would be killed."""
-        from .fault import fault_in
-        return self._syscall("read", fault_in, self, _ulong("addr", addr), False)
+        from .fault_path import do_user_addr_fault
+        return self._syscall("read", do_user_addr_fault, self.mm, _ulong("addr", addr), False)
 
     def memfd_create(self, name: str) -> int:
         """memfd_create(2): a new shmem file, opened read-write; returns its fd."""
@@ -365,8 +401,23 @@ class World:
             return -Errno.EBADF
         if f.f_inode.kind == "device" or not f.f_mode & FMODE_WRITE:
             return -Errno.EINVAL
-        f.f_inode.i_size = size
-        return 0
+        from .rmap_walk_file import do_truncate
+        return self._syscall("ftruncate", do_truncate, f, size)
+
+    def reclaim(self, fd, pgoff=0) -> int:
+        """Reclaim's look at page `pgoff` of the file: how many mappings referenced it
+        (folio_referenced), or -1 when its rmap lock is contended (the walk only tries it)."""
+        from .rmap_walk_file import folio_referenced
+        f = self.fget(_fd(fd))
+        if f is None:
+            return -Errno.EBADF
+        return self._syscall("reclaim", folio_referenced, f, _ulong("pgoff", pgoff))
+
+    def read_proc_maps(self) -> str:
+        """Read /proc/self/maps as a task does: VMA by VMA under per-VMA read locks, waiting
+        for mmap_lock only at a VMA another task has write-locked (fs/proc/task_mmu.c)."""
+        from .proc_maps_reader import show_maps
+        return self._syscall("read_maps", show_maps, self.mm)
 
     def dup(self, fd) -> int:
         """dup(2): a new fd for the same open file (mappings through it can merge)."""

@@ -53,13 +53,40 @@ STEPS = {
 
 # --- lock-rule violations (the lock checker's reports, lockdep's wording) ----------------------
 
+def _chain(d) -> str:
+    steps = [f"{comm}[{pid}] waits for {lock}" for pid, comm, lock in d.get("chain", [])]
+    return "; ".join(steps)
+
+
 VIOLATIONS = {
     "deadlock": lambda e, d: (
-        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for write "
-        f"but this task already holds it for {d.get('held', 'write')}; the task sleeps forever"
-        if d.get("mode") == "write" else
-        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for read "
-        "while this task holds it for write; the task sleeps forever"),
+        f"deadlock between tasks: {_chain(d)}, which is held by the first of them: no task "
+        "can run again" if d.get("cross") else
+        _self_deadlock(e, d)),
+    "lock-order": lambda e, d: (
+        f"possible circular locking dependency detected: {e.fn}() takes {d['taking']} while "
+        f"holding {d['held']}; the kernel's lock order (mm/rmap.c) takes them the other way "
+        "round, so two tasks doing both can deadlock"),
+    "half-built": lambda e, d: (
+        f"an rmap walker reached {_vma(d['vma'])} before its mmap finished setting it up: the "
+        "action and hooks have not all run, so what the walker reads there (vm_private_data, "
+        "the page tables) is not there yet"),
+}
+
+
+def _self_deadlock(e, d) -> str:
+    if d.get("held") == "another task":
+        return (f"{e.fn}() waits for {d['lock']}, held by another task, but no other task runs "
+                "in this world: it waits forever")
+    if d.get("mode") == "write":
+        return (f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for "
+                f"write but this task already holds it for {d.get('held', 'write')}; the task "
+                "sleeps forever")
+    return (f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for read "
+            "while this task holds it for write; the task sleeps forever")
+
+
+VIOLATIONS.update({
     "unlock-not-held": lambda e, d: (
         f"bad unlock balance detected: {e.fn}() releases {d['lock']}, which this task does "
         "not hold (rwsem count underflow)" if d.get("mode") != "read" else
@@ -72,7 +99,7 @@ VIOLATIONS = {
                             "held for write"),
     "held-on-return": lambda e, d: (f"lock held when returning to user space: {d['lock']} "
                                     f"(taken during {d.get('syscall', '?')})"),
-}
+})
 
 
 def _gathered(e, d):
@@ -244,6 +271,29 @@ SENTENCES = {
                         "to be (spec §6j, an open question)"),
     # a version-1 trace file: its events carry their sentence
     "legacy_text": "{text}",
+    # --- several tasks: waiting, per-VMA read locks, faults, rmap walkers, maps readers ---
+    "wait_lock": lambda e, d: (f"{e.fn} must wait: {d['lock']} is held by "
+                               + (", ".join(f"task {p}" for p in d.get("holders", []))
+                                  or "a writer ahead in the queue")
+                               + f" (wanted for {d.get('mode', 'write')}); another task runs"),
+    "trylock_failed": "{fn} only tries {lock} for {mode}: it is taken, so it gives up at once",
+    "vma_read_refused": lambda e, d: (f"{_vma(d['vma'])} cannot be read-locked now: it is "
+                                      f"{d.get('why', 'busy')} (a fault falls back to mmap_lock)"),
+    "vma_read_lock": lambda e, d: (f"{_vma(d['vma'])} is read-locked for a page fault: no "
+                                   "mmap_lock needed"),
+    "fault_retry": lambda e, d: (f"the fault in {_vma(d['vma'])} needs an anon_vma, hence "
+                                 "mmap_lock, which a writer holds: VM_FAULT_RETRY, retry under "
+                                 "mmap_lock"),
+    "fault_no_vma": lambda e, d: f"no VMA at {d['addr']:#x} any more: the task gets SIGSEGV",
+    "rmap_visit": lambda e, d: f"the rmap walk reaches {_vma(d['vma'])}",
+    "zap_range": lambda e, d: (f"zap the file pages mapped in {_vma(d['vma'])} beyond the new "
+                               "end" + (", private copies included" if d.get("even_cows")
+                                        else "")),
+    "truncate_pages": "drop the page cache beyond the new size ({size:#x} bytes)",
+    "maps_line": lambda e, d: f"the maps reader prints the line of {_vma(d['vma'])}",
+    "after_tasks": lambda e, d: "the tasks return: " + ", ".join(
+        f"task {pid} {_returns({'ret': ret}).removeprefix('the call returns ')}"
+        for pid, ret in d.get("results", [])) + "; after the calls: " + _space(e.snapshot),
 }
 
 
