@@ -159,7 +159,8 @@ class Scheduler:
 
     # --- choosing and handing over ------------------------------------------------------------
     def _runnable(self):
-        return [t for t in self._threads.values() if t.state == RUNNABLE]
+        return sorted((t for t in self._threads.values() if t.state == RUNNABLE),
+                      key=lambda t: t.task.pid)
 
     def _pick(self, cur, kind=None, what=None):
         """The task to run after this switch point (None if none can run)."""

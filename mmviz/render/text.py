@@ -87,7 +87,8 @@ def transcript(trace, width: int = 100) -> str:
     out.append("Before:")
     out.append(ascii_strip(trace.initial.vmas).rstrip("\n"))
     out.append("")
-    who = "task " if comm else ""
+    width_of_comm = max((len(c) for c in comm.values()), default=4)
+    who = "task".rjust(width_of_comm) + " " if comm else ""
     out.append(f" seq {who}step kind      event (indented by call depth)  [locks held]")
     last_locks = None
     for e in trace.events:
@@ -95,7 +96,7 @@ def transcript(trace, width: int = 100) -> str:
         locks = e.snapshot.locks_held
         lock_txt = f"  [{_fmt_locks(locks)}]" if locks != last_locks else ""
         last_locks = locks
-        task = f"{comm.get(e.task, e.task)!s:>4} " if comm else ""
+        task = f"{comm.get(e.task, e.task)!s:>{width_of_comm}} " if comm else ""
         out.append(f"{e.seq:4d} {task}{step:>4} {e.kind:<9} {'  ' * e.depth}"
                    f"{sentence(e, trace.kernel)}{lock_txt}")
     out.append("")

@@ -222,7 +222,7 @@ def _load_state(d, where, codec, prev: dict | None, index: dict, stack=()) -> Sn
         set_views, del_ids = tuple(views), ()
     else:
         spaces, set_views, del_ids = codec.apply(prev, d, where, index)
-    others = tuple(sorted((pid, vs) for pid, vs in spaces.items() if pid != 1))
+    others = tuple(sorted((pid, vs) for pid, vs in spaces.items() if pid != 1 and vs))
     return Snapshot(spaces.get(1, VmaSet()), locks, stack, load_pending(d, where),
                     need_int(d, "map_count", where, -(1 << 31), 1 << 31),
                     need_int(d, "committed_pages", where, -(1 << 62), 1 << 62),

@@ -204,7 +204,7 @@ class Recorder:
         pending = None if (frame is None or self._action_done) else _pending(frame)
         spaces = list(self._spaces.values())
         main = spaces[0]
-        others = tuple(sorted((s.mm.owner_pid, s.vmas) for s in spaces[1:]))
+        others = tuple(sorted((s.mm.owner_pid, s.vmas) for s in spaces[1:] if s.vmas))
         return Snapshot(main.vmas, _locks(world), stack, pending, main.mm.map_count,
                         world.vm_committed, added, gone, others, _tasks(world))
 

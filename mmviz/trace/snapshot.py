@@ -150,7 +150,7 @@ class Snapshot:
     committed_pages: int = 0
     set_views: tuple = ()          # views new or changed since the previous snapshot (any mm)
     del_ids: tuple = ()            # ids of VMAs gone since the previous snapshot (any mm)
-    others: tuple = ()             # (pid, VmaSet) of every other process, by pid
+    others: tuple = ()             # (pid, VmaSet) of every other process that has VMAs, by pid
     tasks: tuple = ()              # TaskView of every task, when there is more than one
 
     @property
