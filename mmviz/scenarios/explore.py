@@ -37,6 +37,16 @@ class Exploration:
     serial: ScheduleRun
     runs: tuple                  # ScheduleRun for switch_at = 0, 1, ...
     seconds: float
+    a_points: tuple = ()         # (function, what) of each of A's events in the serial run
+
+    def point(self, k) -> str:
+        """What task A had just done at its switch point k, e.g. 'vma_link_file: unlock'."""
+        if k is None:
+            return "—"
+        if k == 0:
+            return "before A starts"
+        fn, what = self.a_points[k - 1] if k - 1 < len(self.a_points) else ("?", "?")
+        return f"{fn}: {what}"
 
     @property
     def failing(self) -> tuple:
@@ -79,9 +89,9 @@ def explore(race: Race, kernel: str = "v4", limit: int | None = None) -> Explora
     serial = ScheduleRun(None, taken, outcome, results, kinds, problem,
                          _judge(outcome, results, kinds, problem, None))
     b = race_pids(race)[1]
-    n = a_points if limit is None else min(a_points, limit)
+    n = len(a_points) if limit is None else min(len(a_points), limit)
     runs = tuple(_run(race, kernel, (1,) * k + (b,), k, results) for k in range(n + 1))
-    return Exploration(race.name, kernel, serial, runs, time.perf_counter() - t0)
+    return Exploration(race.name, kernel, serial, runs, time.perf_counter() - t0, a_points)
 
 
 def race_pids(race: Race) -> tuple:
@@ -89,26 +99,42 @@ def race_pids(race: Race) -> tuple:
     return tuple(range(1, len(race.plans) + 1))
 
 
-def table(ex: Exploration, width: int = 100) -> str:
-    """The exploration as text: one row per schedule that went wrong, then a summary."""
+def groups(ex: Exploration) -> list:
+    """Consecutive schedules with the same verdict, violations and results, as
+    (first switch point, last switch point, run)."""
+    out = []
+    for r in ex.runs:
+        key = (r.verdict, r.violations, r.results, r.problem)
+        if out and out[-1][3] == key and out[-1][1] == r.switch_at - 1:
+            out[-1] = (out[-1][0], r.switch_at, out[-1][2], key)
+        else:
+            out.append((r.switch_at, r.switch_at, r, key))
+    return [(a, b, r) for a, b, r, _ in out]
+
+
+def table(ex: Exploration, width: int = 110) -> str:
+    """The exploration as text: a row per run of schedules alike, then a summary."""
     lines = [f"{ex.race} under {ex.kernel}: {len(ex.runs)} single-switch schedules in "
              f"{ex.seconds:.2f} s ({len(ex.runs) / max(ex.seconds, 1e-9):.0f} per second)",
-             f"serial run (A, then B): {_results(ex.serial.results)}"
-             + (f"; {ex.serial.verdict}" if ex.serial.verdict != "ok" else ""), "",
-             " switch after A's event   verdict            results            what went wrong"]
-    for r in ex.runs:
-        if r.verdict == "ok":
-            continue
+             f"serial run (A to the end, then B): {_results(ex.serial.results)}"
+             + (f"; {ex.serial.verdict}: {', '.join(dict.fromkeys(ex.serial.violations))}"
+                if ex.serial.verdict != "ok" else ""), "",
+             f" {'B runs after A did':<44} {'verdict':<17} {'results':<18} what went wrong"]
+    for a, b, r in groups(ex):
+        where = ex.point(a) if a == b else f"{ex.point(a)} … {ex.point(b)}"
+        span = f"{a}" if a == b else f"{a}-{b}"
         what = ", ".join(dict.fromkeys(r.violations)) or (r.problem or "")
-        lines.append(f" {r.switch_at:>22}   {r.verdict:<17}  {_results(r.results):<17}  "
+        lines.append(f" {span:>7} {where[:36]:<36} {r.verdict:<17} {_results(r.results):<18} "
                      f"{what}"[:width])
     c = ex.counts()
     lines.append("")
     lines.append("summary: " + ", ".join(f"{v} {n}" for v, n in c.items() if n))
     s = ex.shortest_failing
     lines.append("shortest failing schedule: " + (
-        f"switch after A's event {s.switch_at} (replay: schedule={list(s.schedule)[:s.switch_at + 1]}"
-        " then the default)" if s is not None else "none: every schedule behaves like the serial run"))
+        f"B runs after A's event {s.switch_at} ({ex.point(s.switch_at)}); its schedule of "
+        f"{len(s.schedule)} switch points replays it (mmviz explore {ex.race} --show)"
+        if s is not None else
+        "none: every schedule behaves like the serial run"))
     return "\n".join(lines) + "\n"
 
 

@@ -134,14 +134,15 @@ def run_race(race: Race, kernel: str = "v4", schedule=None, validate: bool = Fal
 
 def quick_run(race: Race, kernel: str, schedule):
     """Run without recording (for the explorer): (outcome, results, violation kinds, invariant
-    problem or None, schedule taken, number of A's switch points)."""
+    problem or None, schedule taken, A's switch points as (function, what) pairs)."""
     world, ctx, programs = prepare(race, kernel)
-    counter = {"a": 0}
+    a_points = []
     inner = _schedule_for(schedule)
 
     def counting(point, pid, kind, what):
         if pid == 1:
-            counter["a"] += 1
+            stack = world.current.stack
+            a_points.append((stack[-1] if stack else "user", what))
         if callable(inner):
             return inner(point, pid, kind, what)
         return inner[point] if point < len(inner) else None
@@ -154,4 +155,4 @@ def quick_run(race: Race, kernel: str, schedule):
         except ModelBug as e:
             problem = str(e).splitlines()[0]
     kinds = tuple(v["kind"] for v in world.violations)
-    return _outcome(world, results), plain, kinds, problem, taken, counter["a"]
+    return _outcome(world, results), plain, kinds, problem, taken, tuple(a_points)
