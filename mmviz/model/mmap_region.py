@@ -127,7 +127,7 @@ def call_action_prepare(map, desc) -> int:
     if map.world.variant.hide_flag_in_map_state:
         # Before v4 the hide flag was copied into the mmap_state here.
         map.hold_file_rmap_lock = desc.action.hide_from_rmap_until_complete
-    return 0
+    return 0 if map.world.variant.action_prepare_can_fail else None
 
 
 @kernel_function("mm/vma.c")

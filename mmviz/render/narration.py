@@ -305,14 +305,15 @@ _LACKS = {
     "compat_desc_helpers": (
         f"{_FIRST} has no compat_set_desc_from_vma() and no __compat_vma_mmap(desc, vma): "
         "its __compat_vma_mmap(f_op, file, vma) runs a file's own mmap_prepare, so a driver "
-        "with a nested mmap_prepare callback such as {driver} has no way to call it"),
+        "with a nested mmap_prepare callback, such as {driver}, has no way to call it"),
 }
 
 
 def _unsupported(e, d) -> str:
     text = _LACKS.get(d.get("feature"), "this kernel lacks {feature}, which {driver} needs")
+    name = d.get("driver")
     return "not possible on this kernel: " + text.format(
-        driver=d.get("driver") or "the driver", feature=d.get("feature"))
+        driver=f"the driver '{name}'" if name else "the driver", feature=d.get("feature"))
 
 
 def _file_ref(e, d) -> str:
@@ -355,8 +356,7 @@ SENTENCES.update({
                              "cannot map directly with this protection"),
     "nommu_munmap_none": lambda e, d: (
         f"WARNING: munmap of memory not mmapped: nommu's do_munmap() finds no VMA in "
-        f"{_span(d['start'], d['end'])} (the VMA being set up is not added yet) and returns "
-        "-EINVAL"),
+        f"{_span(d['start'], d['end'])} and returns -EINVAL"),
     "file_ref_leak": _file_ref,
     "file_ref_underflow": _file_ref,
     "hugetlb_state": ("hugetlbfs now holds {reserved} reserved huge page(s), {resv_maps} "

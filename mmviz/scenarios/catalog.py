@@ -370,16 +370,15 @@ SCENARIOS = [
         "in mmap_prepare and dropping it in close (the v4 cover letter: afs \"wrongly "
         "manipulated reference count at mmap_prepare time\"). The second mmap() of the next "
         "page merges into the first VMA: prepare ran and took a reference, but no VMA was "
-        "created, so no close will ever drop it. Unmapping both pages closes one VMA: one "
-        "reference is left over (spec §6d5, §6k). The same leak follows any failure after "
-        "prepare.",
+        "created, so one VMA now holds two references and its one close will drop only one "
+        "(spec §6d5, §6k). The same leak follows any failure after prepare.",
         series.refcount_setup("prepare"), series.refcount_act, check=series.refs_check),
     Scenario(
         "refcount-mapped-merge", "The fix: take the reference in ->mapped",
         "The same file with the reference taken in vm_ops->mapped, which runs once per new "
         "VMA, after everything that can fail, and never on a merge: the merged mmap() takes "
-        "no reference, the unmap's one close drops the one taken, and the count returns to "
-        "zero. The first version had no ->mapped.",
+        "no reference, so the one VMA holds one, which its close will drop. The first "
+        "version had no ->mapped.",
         series.refcount_setup("mapped"), series.refcount_act, check=series.refs_check),
     Scenario(
         "error-override-invalid", "error_override must be a negative errno",

@@ -152,13 +152,8 @@ def refcount_setup(ref_in):
 
 
 def refcount_act(world, ctx):
-    """Map the next page (it merges), then unmap both: one VMA, one close. The result is the
-    mmap()'s (the munmap() only shows where the references end up), unless munmap fails."""
-    ret = world.mmap(A + P, P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], P)
-    if ret != A + P:
-        return ret
-    err = world.munmap(A, 2 * P)
-    return err if err else ret
+    """Map the next page of the file, with the same flags: it merges into the first VMA."""
+    return world.mmap(A + P, P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], P)
 
 
 # --- mainline's error_override, written wrong -----------------------------------------------------
