@@ -20,9 +20,10 @@ def run(*args):
 def test_scenarios_lists_every_name_with_a_title():
     out = run("scenarios")
     assert out.returncode == 0
-    lines = out.stdout.splitlines()
+    header, *lines = out.stdout.splitlines()
+    assert header.split()[:2] == ["scenario", "variants"]
     assert [line.split()[0] for line in lines] == names()
-    assert all(len(line.split(None, 1)) == 2 for line in lines)
+    assert all(len(line.split(None, 2)) == 3 for line in lines)     # name, variants, title
 
 
 def test_trace_text_shows_steps_locks_violations_and_layout():
