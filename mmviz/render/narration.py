@@ -399,18 +399,28 @@ def _pick(entry, variant):
     return entry
 
 
+def _plain(event) -> str:
+    d = event.data
+    fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
+    return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
+
+
 def sentence(event, variant: str = "v4") -> str:
-    """The sentence that explains `event` in a trace recorded under `variant`."""
+    """The sentence that explains `event` in a trace recorded under `variant`.
+
+    An event whose fields do not fit its sentence (a hand-edited trace file) is told plainly
+    as `fn: what (fields)` rather than raising.
+    """
     d = event.data
     entry = _pick(SENTENCES.get(event.what), variant)
     if entry is None and event.kind == "violation":
         entry = VIOLATIONS.get(event.what)
     if entry is None:
-        fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
-        return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
-    if callable(entry):
-        return entry(event, d)
-    return entry.format(fn=event.fn, **d)
+        return _plain(event)
+    try:
+        return entry(event, d) if callable(entry) else entry.format(fn=event.fn, **d)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return _plain(event)
 
 
 def event_text(trace, i) -> str:
