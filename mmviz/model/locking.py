@@ -21,7 +21,7 @@ class RwSem:
     def __init__(self, world, name: str, kind: str):
         self.world = world
         self.name = name
-        self.kind = kind          # "mmap_lock", "i_mmap" or "anon_vma": its lockdep class
+        self.kind = kind          # "mmap_lock", "i_mmap", "anon_vma" or "hugetlb": its lockdep class
         self.owner = None
         self.readers: list = []
 
