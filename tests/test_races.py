@@ -29,20 +29,23 @@ def _waits(t, pid=None):
 
 # --- the races of the catalog -------------------------------------------------------------
 
-EXPECTED = {   # outcome, violation kinds, task results: the same under every variant
+EXPECTED = {   # outcome, violation kinds, task results (the same under every variant...)
     "race-second-mmap": ("ok", [], {1: A, 2: A + 16 * P}),
     "race-fault-waits": ("ok", [], {1: A, 2: 0}),
-    "race-truncate-hidden": ("ok", [], {1: A, 2: 0}),
-    "race-truncate-no-hide": ("ok", ["half-built", "half-built"], {1: A, 2: 0}),
+    "race-hugetlbfs-truncate": ("ok", [], {1: A, 2: 0}),
+    "race-hugetlbfs-no-hide": ("ok", ["half-built"], {1: A, 2: 0}),
     "race-lock-order-deadlock": ("deadlock", ["lock-order", "deadlock"], {1: None, 2: None}),
 }
+# ... except mainline, where hugetlbfs is back on .mmap: the lock exists before the link.
+EXPECTED_MAINLINE = {"race-hugetlbfs-no-hide": ("ok", [], {1: A, 2: 0})}
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_race_outcomes(name, kernel):
     t = run_race(get_race(name), kernel, validate=True)
-    outcome, kinds, results = EXPECTED[name]
+    outcome, kinds, results = (EXPECTED_MAINLINE if kernel == "mainline" else {}).get(
+        name, EXPECTED[name])
     assert t.result.outcome == outcome
     assert [v.kind for v in t.violations] == kinds
     assert dict(t.task_results) == results
@@ -69,13 +72,31 @@ def test_a_fault_on_a_write_locked_vma_falls_back_and_sees_the_finished_vma():
     assert mapped.seq < fault.seq                   # B faults on the finished VMA
 
 
-def test_truncation_waits_for_the_hidden_vma():
-    t = run_race(get_race("race-truncate-hidden"), "v4")
+def test_truncation_waits_for_the_hidden_hugetlbfs_vma_and_finds_its_lock():
+    t = run_race(get_race("race-hugetlbfs-truncate"), "v4")
     (w,) = _waits(t, 2)
-    assert w.data["lock"].startswith("i_mmap_rwsem") and w.data["mode"] == "read"
+    assert w.data["lock"].startswith("i_mmap_rwsem") and w.data["mode"] == "write"
+    hook = next(e for e in t.events if e.kind == "hook" and e.fn == "success_hook")
     unlock = next(e for e in t.events if e.fn == "maybe_rmap_unlock_action" and e.kind == "unlock")
     visit = next(e for e in t.events if e.what == "rmap_visit")
-    assert unlock.seq < visit.seq
+    zap = next(e for e in t.events if e.what == "zap_range")
+    assert hook.seq < unlock.seq < visit.seq < zap.seq
+    assert any(e.kind == "lock" and e.data["lock"].startswith("hugetlb_vma_lock") and e.task == 2
+               for e in t.events)
+
+
+def test_without_the_flag_the_walker_meets_a_vma_without_its_lock():
+    t = run_race(get_race("race-hugetlbfs-no-hide"), "v4")
+    half = t.events[t.violations[0].seq]
+    skip = next(e for e in t.events if e.what == "hugetlb_skip_no_lock")
+    hook = next(e for e in t.events if e.kind == "hook" and e.fn == "success_hook")
+    assert half.task == 2 and half.seq < skip.seq < hook.seq
+
+
+def test_mainline_has_no_hugetlbfs_race_its_mmap_allocates_the_lock_first():
+    t = run_race(get_race("race-hugetlbfs-no-hide"), "mainline")
+    assert not t.violations and not any(e.what == "hugetlb_skip_no_lock" for e in t.events)
+    assert not explore(get_race("race-hugetlbfs-no-hide"), "mainline").failing
 
 
 def test_the_cross_task_deadlock_names_who_waits_for_whom():
@@ -109,26 +130,27 @@ def test_a_schedule_replays_its_trace_byte_for_byte(name):
 
 @pytest.mark.parametrize("kernel", ["baseline", "v4"])
 def test_the_explorer_finds_the_race_without_the_hide_flag_and_none_with_it(kernel):
-    without = explore(get_race("race-truncate-no-hide"), kernel)
-    with_flag = explore(get_race("race-truncate-hidden"), kernel)
+    without = explore(get_race("race-hugetlbfs-no-hide"), kernel)
+    with_flag = explore(get_race("race-hugetlbfs-truncate"), kernel)
     assert without.failing and {r.verdict for r in without.failing} == {"violation"}
     assert all("half-built" in r.violations for r in without.failing)
     assert not with_flag.failing
     s = without.shortest_failing
-    replay = run_race(get_race("race-truncate-no-hide"), kernel, schedule=s.schedule)
+    replay = run_race(get_race("race-hugetlbfs-no-hide"), kernel, schedule=s.schedule)
     assert [v.kind for v in replay.violations][:1] == ["half-built"]
 
 
-def test_in_v3_the_hide_flag_leaves_a_window_before_mapped():
-    """v3's finish drops the rmap lock before ->mapped runs (the seed's deleted lines), so a
-    walker can still meet a VMA whose ->mapped has not run; v4 moved the unlock after it."""
-    ex = explore(get_race("race-truncate-hidden"), "v3")
-    assert ex.failing and all(r.violations == ("half-built",) * len(r.violations) for r in ex.failing)
-    first = run_race(get_race("race-truncate-hidden"), "v3", schedule=ex.shortest_failing.schedule)
+def test_in_v3_the_hide_flag_leaves_a_window_before_the_success_hook():
+    """v3's finish drops the rmap lock before success_hook runs (the seed's deleted lines), so
+    truncation can still meet the VMA before its hugetlb lock exists; v4 unlocks after."""
+    ex = explore(get_race("race-hugetlbfs-truncate"), "v3")
+    assert ex.failing and all(set(r.violations) == {"half-built"} for r in ex.failing)
+    first = run_race(get_race("race-hugetlbfs-truncate"), "v3",
+                     schedule=ex.shortest_failing.schedule)
     unlock = next(e for e in first.events if e.kind == "unlock" and e.fn == "mmap_action_finish")
-    mapped = next(e for e in first.events if e.kind == "hook" and e.fn == "vm_ops->mapped")
+    hook = next(e for e in first.events if e.kind == "hook" and e.fn == "success_hook")
     half = first.events[first.violations[0].seq]
-    assert unlock.seq < half.seq < mapped.seq
+    assert unlock.seq < half.seq < hook.seq
 
 
 def test_the_explorer_reports_deadlocks_and_its_table():

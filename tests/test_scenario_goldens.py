@@ -15,7 +15,7 @@ from mmviz.scenarios import all_names, names, record
 from mmviz.trace import Trace
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
-KERNELS = ("baseline", "v3", "v4")
+KERNELS = ("baseline", "v3", "v4", "mainline")
 
 
 def _normalise(text: str) -> str:

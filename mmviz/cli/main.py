@@ -22,7 +22,8 @@ class _Parser(argparse.ArgumentParser):
 def _add_trace_args(p, scenario_names):
     p.add_argument("name", metavar="NAME", choices=scenario_names,
                    help="a scenario name (see `mmviz scenarios`)")
-    p.add_argument("--kernel", choices=KERNELS, default="v4", help="kernel variant (default v4)")
+    p.add_argument("--kernel", choices=KERNELS, default="v4",
+                   help="kernel variant: " + ", ".join(KERNELS) + " (default v4)")
     p.add_argument("--nommu", action="store_true", help="model a kernel without an MMU")
 
 
@@ -64,13 +65,21 @@ def build_parser():
 
 
 def cmd_scenarios(args):
+    """Each scenario, its title, and the variants it tells apart (recorded under each: the
+    groups differ in outcome, violations, warnings or final VMAs; '-' if none); then the
+    races of two tasks, told apart under their own schedule (`mmviz explore` tries others)."""
     from ..scenarios import RACES, SCENARIOS
+    from ..scenarios.distinguish import distinguishes
     width = max(len(s.name) for s in [*SCENARIOS, *RACES])
-    for s in SCENARIOS:
-        print(f"{s.name:<{width}}  {s.title}")
+    rows = [(s.name, distinguishes(s.name), s.title) for s in SCENARIOS]
+    races = [(r.name, distinguishes(r.name), r.title) for r in RACES]
+    dwidth = max(len("variants told apart"), *(len(d) for _, d, _ in rows + races))
+    print(f"{'scenario':<{width}}  {'variants told apart':<{dwidth}}  title")
+    for name, dist, title in rows:
+        print(f"{name:<{width}}  {dist:<{dwidth}}  {title}")
     print("\nraces of two tasks (mmviz trace NAME, mmviz explore NAME):")
-    for r in RACES:
-        print(f"{r.name:<{width}}  {r.title}")
+    for name, dist, title in races:
+        print(f"{name:<{width}}  {dist:<{dwidth}}  {title}")
     return 0
 
 

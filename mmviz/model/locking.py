@@ -23,7 +23,7 @@ from .instrument import kernel_function
 
 # Lock classes in acquisition order (mm/rmap.c's header comment): a task may take a class
 # only if it holds nothing of a later one.
-LOCK_ORDER = {"mmap_lock": 10, "vma_lock": 20, "hugetlb_vma_lock": 25, "i_mmap": 30,
+LOCK_ORDER = {"mmap_lock": 10, "vma_lock": 20, "hugetlb": 25, "i_mmap": 30,
               "anon_vma": 40}
 
 

@@ -90,14 +90,17 @@ class file_operations:
     `mmap_prepare_fn` is how a stacked file's lower hook is reached through vfs_mmap.
     """
 
-    __slots__ = ("name", "mmap", "mmap_prepare", "get_unmapped_area", "is_shmem")
+    __slots__ = ("name", "mmap", "mmap_prepare", "get_unmapped_area", "is_shmem",
+                 "mmap_capabilities")
 
-    def __init__(self, name, mmap=None, mmap_prepare=None, get_unmapped_area=None, is_shmem=False):
+    def __init__(self, name, mmap=None, mmap_prepare=None, get_unmapped_area=None, is_shmem=False,
+                 mmap_capabilities=None):
         self.name = name
         self.mmap = mmap
         self.mmap_prepare = mmap_prepare
-        self.get_unmapped_area = get_unmapped_area
+        self.get_unmapped_area = get_unmapped_area   # (file, addr, len, pgoff, flags) -> addr
         self.is_shmem = is_shmem
+        self.mmap_capabilities = mmap_capabilities   # (file) -> NOMMU_MAP_* bits (nommu)
 
 
 class file:
@@ -209,7 +212,7 @@ def vma_is_special(vma) -> bool:
 
 
 class mmap_action:
-    """What to do once the VMA exists (include/linux/mm_types.h, v4 shape).
+    """What to do once the VMA exists (include/linux/mm_types.h; v4 and mainline fields).
 
     type is one of MMAP_NOTHING, MMAP_REMAP_PFN, MMAP_IO_REMAP_PFN, MMAP_SIMPLE_IO_REMAP,
     MMAP_MAP_KERNEL_PAGES; the per-type parameters live in `remap`, `simple_ioremap` and
@@ -217,15 +220,17 @@ class mmap_action:
     """
 
     __slots__ = ("type", "remap", "simple_ioremap", "map_kernel", "success_hook",
-                 "error_hook", "hide_from_rmap_until_complete")
+                 "error_hook", "error_override", "hide_from_rmap_until_complete", "world")
 
-    def __init__(self):
+    def __init__(self, world=None):
+        self.world = world              # model-only: lets check_mmap_action(action) report
         self.type = "MMAP_NOTHING"
         self.remap = {}
         self.simple_ioremap = {}
         self.map_kernel = {}
-        self.success_hook = None
-        self.error_hook = None
+        self.success_hook = None        # baseline .. v4
+        self.error_hook = None          # baseline .. v4
+        self.error_override = 0         # mainline: a negative errno, or 0 for none
         self.hide_from_rmap_until_complete = False
 
 
@@ -250,7 +255,7 @@ class vm_area_desc:
         self.page_prot = 0
         self.vm_ops = None
         self.private_data = None
-        self.action = mmap_action()
+        self.action = mmap_action(mm.world if mm is not None else None)
 
     @property
     def world(self):

@@ -56,14 +56,54 @@ def truncate_pagecache(inode, newsize):
     unmap_mapping_range(inode.i_mapping, holebegin, 0, 1)
 
 
+@kernel_function("fs/hugetlbfs/inode.c", "simplified")
+def hugetlb_vmdelete_list(mapping, first, last):
+    """Unmap a hugetlbfs file's pages from every VMA, each under its per-VMA lock.
+
+    The lock is only tried (the walk holds i_mmap_rwsem, which comes after it in the lock
+    order); a VMA whose vm_private_data holds no lock yet is skipped, as the Sept 2025 fix
+    "hugetlbfs: skip VMAs without shareable locks in hugetlb_vmdelete_list" does — before it,
+    the trylock reported success on such a VMA and huge_pmd_unshare() asserted.
+    """
+    from .drivers import hugetlb_vma_lock
+    from .locking import down_write_trylock, up_write
+    for vma in _overlapping(mapping, first, last):
+        _visit(vma)
+        lock = vma.vm_private_data
+        if not isinstance(lock, hugetlb_vma_lock):
+            vma.world.emit("note", "hugetlb_skip_no_lock", vma=vma.id)
+            continue
+        if not down_write_trylock(lock.rw_sema):
+            continue
+        vma.world.emit("vma", "zap_range", vma=vma.id, even_cows=False)
+        up_write(lock.rw_sema)
+
+
+@kernel_function("fs/hugetlbfs/inode.c", "simplified")
+def hugetlb_vmtruncate(inode, offset):
+    """hugetlbfs truncation: i_mmap_rwsem for *write*, then unmap past the new end."""
+    from .locking import i_mmap_lock_write, i_mmap_unlock_write
+    from .drivers import HPAGE_SHIFT
+    mapping = inode.i_mapping
+    first = (offset + (1 << HPAGE_SHIFT) - 1) >> HPAGE_SHIFT << (HPAGE_SHIFT - PAGE_SHIFT)
+    i_mmap_lock_write(mapping)
+    hugetlb_vmdelete_list(mapping, first, (1 << 64) - 1)
+    i_mmap_unlock_write(mapping)
+    inode.world.emit("note", "truncate_pages", size=offset)
+
+
 @kernel_function("fs/open.c", "simplified")
 def do_truncate(f, size) -> int:
-    """Set the file's size; shrinking unmaps the pages past the new end from every mapping."""
+    """Set the file's size; shrinking unmaps the pages past the new end from every mapping
+    (hugetlbfs through its own walker)."""
     inode = f.f_inode
     old = inode.i_size
     inode.i_size = size
     if size < old:
-        truncate_pagecache(inode, size)
+        if inode.kind == "hugetlbfs":
+            hugetlb_vmtruncate(inode, size)
+        else:
+            truncate_pagecache(inode, size)
     return 0
 
 

@@ -166,14 +166,20 @@ class World:
         self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
         self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
+        self.file_holders: dict = {}     # file id -> references kernel objects hold (file_refs.py)
+        self.files_touched: set = set()  # files whose count changed since the last check
+        self.file_ref_reports: list = []  # file-reference leaks found when calls returned
         self._ids: dict[str, int] = {}
         self._files: list = []
         self.tasks: list = []
         self.current = self.new_task(mm_struct(self, 1), files_struct(), "main")
         self.vma_dummy_vm_ops = vm_operations_struct("vma_dummy_vm_ops")
         self.shmem_vm_ops = vm_operations_struct("shmem_vm_ops")
+        from .nommu import ramfs_mmap_capabilities, ramfs_nommu_get_unmapped_area
         self.shmem_fops = file_operations("shmem_file_operations",
-                                          mmap_prepare=self._shmem_mmap_prepare, is_shmem=True)
+                                          mmap_prepare=self._shmem_mmap_prepare, is_shmem=True,
+                                          get_unmapped_area=ramfs_nommu_get_unmapped_area,
+                                          mmap_capabilities=ramfs_mmap_capabilities)
 
     @property
     def world(self) -> "World":
@@ -255,6 +261,7 @@ class World:
     def new_file(self, ino, f_op, f_mode=FMODE_READ | FMODE_WRITE) -> file:
         f = file(self, self.next_id("file"), ino, f_op, f_mode)
         self._files.append(f)
+        self.files_touched.add(f)
         return f
 
     def new_shmem_zero_file(self, size) -> file:
@@ -315,6 +322,8 @@ class World:
             task.hung = True
             self.emit("error", "task_hung", fn=name)
             raise
+        from .file_refs import check_file_refs
+        check_file_refs(self, name)
         if task.held_locks:
             for lock in list(task.held_locks):
                 self.report_violation("held-on-return", lock.name, syscall=name)
@@ -347,9 +356,11 @@ class World:
                              offset >> PAGE_SHIFT)
 
     def munmap(self, addr, length) -> int:
-        """munmap(2): 0 or -errno."""
+        """munmap(2): 0 or -errno (a kernel without an MMU has its own do_munmap)."""
         from .locking import mmap_write_lock, mmap_write_unlock
-        from .vma_munmap import do_munmap
+        from .nommu import do_munmap as nommu_do_munmap
+        from .vma_munmap import do_munmap as mmu_do_munmap
+        do_munmap = mmu_do_munmap if self.config.mmu else nommu_do_munmap
         addr = _ulong("addr", addr)
         length = _ulong("length", length)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model.drivers import DriverSpec
+from ..model.drivers import HPAGE_SIZE, DriverSpec
 from ..model.locking import mmap_read_lock, mmap_read_unlock
 from ..model.rmap_walk_file import rmap_walk_file
 from ..model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE
@@ -65,30 +65,33 @@ RACES = [
         (TaskPlan("A", _map_file), TaskPlan("B", lambda w, c: w.touch(A))),
         switch_after("vma_stored")),
     Race(
-        "race-truncate-hidden", "Truncation waits for a VMA hidden from the rmap",
-        "Process A maps a file whose mmap_prepare sets hide_from_rmap_until_complete, and its "
-        "->mapped finishes setting the VMA up. Process B truncates the same file just after "
-        "A linked the VMA into the file's i_mmap. Truncation walks i_mmap under i_mmap_rwsem "
-        "(no mmap_lock, no per-VMA lock), so without the flag it would reach a VMA whose "
-        "->mapped has not run. With the flag, A still holds i_mmap_rwsem for write, B waits, "
-        "and it only sees the VMA once maybe_rmap_unlock_action() drops the lock after "
-        "->mapped (v4). In v3 the unlock comes before ->mapped: explore the schedules to find "
-        "the window.",
-        _open(name="hidden", hide=True),
-        (TaskPlan("A", _map_file), TaskPlan("B", lambda w, c: w.ftruncate(c["fd"], 0),
-                                            process=True)),
+        "race-hugetlbfs-truncate", "Truncation waits for a hugetlbfs VMA hidden until its lock exists",
+        "hugetlbfs as converted to mmap_prepare (ea52cb24cd3f): its VMA lock, which every "
+        "rmap walker of a shared hugetlb mapping must take, is allocated in a success_hook, "
+        "after the VMA is already in the file's i_mmap. So the driver sets "
+        "hide_from_rmap_until_complete. Process A maps the file; process B truncates it just "
+        "after A linked the VMA. Truncation takes i_mmap_rwsem for write and waits; A's "
+        "success_hook allocates the lock, maybe_rmap_unlock_action() drops i_mmap_rwsem, and "
+        "only then does B walk, find the lock and unmap. In v3 the rmap lock is dropped "
+        "before the success_hook runs: explore the schedules to find that window. In mainline "
+        "the conversion is reverted: .mmap allocates the lock before the VMA is linked.",
+        lambda w: {"fd": w.open_driver(DriverSpec("hugetlbfs", name="huge", size_pages=4096))},
+        (TaskPlan("A", lambda w, c: w.mmap(A, HPAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, c["fd"], 0)),
+         TaskPlan("B", lambda w, c: w.ftruncate(c["fd"], 0), process=True)),
         switch_after("rmap_linked")),
     Race(
-        "race-truncate-no-hide", "Without the hide flag, truncation finds a half-built VMA",
-        "The same race with a driver that does not set hide_from_rmap_until_complete. A's "
-        "vma_link_file() drops i_mmap_rwsem as soon as the VMA is in i_mmap, before the "
-        "action and ->mapped run. B's truncation takes the lock for read, walks i_mmap and "
-        "reaches A's VMA while it is still being set up: for hugetlbfs, whose VMA lock was "
-        "allocated in a success_hook, the walker would find no lock at all. This is the "
-        "reason the flag exists.",
-        _open(name="visible"),
-        (TaskPlan("A", _map_file), TaskPlan("B", lambda w, c: w.ftruncate(c["fd"], 0),
-                                            process=True)),
+        "race-hugetlbfs-no-hide", "Without the hide flag, truncation finds a VMA with no lock",
+        "The same race with a conversion that forgot hide_from_rmap_until_complete (a "
+        "counterfactual driver). A's vma_link_file() drops i_mmap_rwsem as soon as the VMA is "
+        "in i_mmap; B's truncation takes it, walks, and reaches A's VMA before the "
+        "success_hook allocated its VMA lock: vm_private_data is empty. The Sept 2025 fix "
+        "makes the walker skip such a VMA (before it, the trylock reported success without a "
+        "lock and huge_pmd_unshare() asserted); either way the walker met a half-built VMA. "
+        "This is why the conversion hid the VMA, and why the flag exists.",
+        lambda w: {"fd": w.open_driver(DriverSpec("hugetlbfs", name="huge", size_pages=4096,
+                                                  forget_hide=True))},
+        (TaskPlan("A", lambda w, c: w.mmap(A, HPAGE_SIZE, RW, MAP_SHARED | MAP_FIXED, c["fd"], 0)),
+         TaskPlan("B", lambda w, c: w.ftruncate(c["fd"], 0), process=True)),
         switch_after("rmap_linked", "unlock")),
     Race(
         "race-lock-order-deadlock", "Two tasks take mmap_lock and i_mmap_rwsem in opposite orders",
