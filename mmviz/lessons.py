@@ -94,7 +94,8 @@ def say(trace, event) -> str:
 
 def _outcome(t) -> str:
     r = t.result
-    return r.summary() if r.outcome in ("deadlock", "build-error") else "returns " + r.summary()
+    return (r.summary() if r.outcome in ("deadlock", "build-error", "unsupported")
+            else "returns " + r.summary())
 
 
 def outcome(trace) -> str:
@@ -273,7 +274,8 @@ def outcome_matrix(names, kernels=("baseline", "v3", "v4")) -> OutcomeMatrix:
         for k in kernels:
             t = record(name, kernel=k)
             r = t.result
-            text = {"deadlock": "DEADLOCK", "build-error": "BUILD ERROR"}.get(
+            text = {"deadlock": "DEADLOCK", "build-error": "BUILD ERROR",
+                    "unsupported": "n/a (lacks it)"}.get(
                 r.outcome, f"-{r.errno}" if r.errno else "ok")
             left = bool(r.errno and t.final.vmas)
             lock = bool(t.violations and r.outcome != "deadlock")

@@ -112,8 +112,8 @@ def test_every_event_of_the_new_calls_reads_as_a_sentence():
     t = rec.finish("x", "", "", 0)
     whats = {e.what for e in t.events}
     assert {"anon_vma_forked", "cow_copy", "dontunmap_locked_vm", "mremap_shrink_overcharge",
-            "rmap_walk_start", "rmap_visit", "madvise_hole", "fork_dontcopy", "mm_exited",
-            "brk_moved", "brk_refused", "truncated", "mremap_duplicate_private"} <= whats
+            "rmap_walk_start", "rmap_walk_visit", "madvise_hole", "fork_dontcopy", "mm_exited",
+            "brk_moved", "brk_refused", "truncate_pages", "zap_range", "mremap_duplicate_private"} <= whats
     for e in t.events:
         assert e.what in known_whats(), e.what
         text = sentence(e, t.kernel)

@@ -137,23 +137,11 @@ def read_value(vma, addr) -> int:
     return page_value(cache, addr & ~PAGE_MASK)
 
 
-def fault_in(world, addr, write: bool, value=None) -> int:
-    """A user access at addr: take the lock like the fault path's fallback and fault."""
-    mm = world.mm
-    mmap_read_lock(mm)
-    try:
-        vma = mm.mm_mt.find(addr)
-        if vma is None:
-            return -Errno.EFAULT
-        return handle_mm_fault(vma, addr, write, value)
-    finally:
-        mmap_read_unlock(mm)
-
-
 def load_byte(world, addr) -> int:
     """A read of the byte at addr: its value, or -EFAULT."""
+    from .fault_path import do_user_addr_fault
     mm = world.mm
-    ret = fault_in(world, addr, False)
+    ret = do_user_addr_fault(mm, addr, False)
     if ret:
         return ret
     mmap_read_lock(mm)

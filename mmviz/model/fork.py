@@ -121,9 +121,11 @@ def copy_process(parent):
 
 def close_files(files):
     """Drop every fd of a table (exit, or a failed fork). (fs/file.c)"""
-    for f in files.fd.values():
-        f.f_count -= 1
+    from .file_ops import fput
+    table = list(files.fd.values())
     files.fd.clear()
+    for f in table:
+        fput(f)
 
 
 @kernel_function("mm/mmap.c", "simplified")

@@ -150,33 +150,28 @@ def page_value(f, offset) -> int:
     return 0 if f is None else f.data.get(offset, 0)
 
 
-@kernel_function("mm/truncate.c", "simplified")
-def truncate_pagecache(inode, oldsize, newsize):
-    """A file shrinks (or is truncated to its size): unmap its pages beyond the new end
-    from every VMA, private COW copies included (unmap_mapping_range with even_cows), drop
-    them from the page cache, and zero the tail of a partial last page (as
-    shmem_setattr() does for a memfd)."""
-    from .locking import i_mmap_lock_read, i_mmap_unlock_read
-    mapping = inode.i_mapping
+def truncate_inode_pages(mapping, newsize):
+    """Drop the page-cache pages beyond the new end of the file and zero the tail of a
+    partial last page (truncate_inode_pages_range / shmem_undo_range, mm/truncate.c)."""
     holebegin = (newsize + PAGE_SIZE - 1) >> PAGE_SHIFT
-    if oldsize > holebegin << PAGE_SHIFT:
-        _unmap_mapping_pages(mapping, holebegin, i_mmap_lock_read, i_mmap_unlock_read)
     for index in [i for i in mapping.i_pages if i >= holebegin]:
         del mapping.i_pages[index]
     partial = newsize & ~PAGE_MASK
     tail = mapping.i_pages.get(newsize >> PAGE_SHIFT) if partial else None
     if tail is not None:
         tail.data = {o: v for o, v in tail.data.items() if o < partial}
-    inode.world.emit("note", "truncated", file=inode.name, size=newsize)
 
 
-def _unmap_mapping_pages(mapping, holebegin, lock, unlock):
-    lock(mapping)
-    for vma in list(mapping.i_mmap.values()):
-        first = max(holebegin, vma.vm_pgoff)
-        last = vma.vm_pgoff + vma.pages()
-        if first >= last:
-            continue
-        start = vma.vm_start + ((first - vma.vm_pgoff) << PAGE_SHIFT)
-        zap_page_range_single(vma, start, vma.vm_end - start)
-    unlock(mapping)
+def zap_file_pages(vma, first, last, even_cows):
+    """Unmap file pages [first, last] from vma (unmap_mapping_range's zap_page_range_single
+    with a zap_details): page-cache pages always, private copies only with even_cows."""
+    mm = vma.vm_mm
+    lo = max(first, vma.vm_pgoff)
+    hi = min(last, vma.vm_pgoff + vma.pages() - 1)
+    if lo > hi:
+        return
+    start = vma.vm_start + ((lo - vma.vm_pgoff) << PAGE_SHIFT)
+    end = vma.vm_start + ((hi - vma.vm_pgoff + 1) << PAGE_SHIFT)
+    for a in _addresses(mm, start, end):
+        if even_cows or not mm.ptes[a].anon:
+            clear_pte(mm, a)

@@ -97,7 +97,7 @@ def rmap_one(folio, vma, address, rwc):
     visit = RmapVisit(vma.vm_mm.owner_pid, vma.id, vma.vm_start, vma.vm_end, vma.vm_pgoff,
                       _perms(vma), address, mapped, rwc.via)
     rwc.visits.append(visit)
-    vma.world.emit("note", "rmap_visit", pid=visit.pid, vma=vma.id, address=address,
+    vma.world.emit("note", "rmap_walk_visit", pid=visit.pid, vma=vma.id, address=address,
                    mapped=mapped)
     return True
 
