@@ -270,6 +270,6 @@ def take_snapshot(world) -> Snapshot:
     main = mms[0]
     vmas = VmaSet(vma_view(v, True) for v in main.mm_mt)
     others = tuple(sorted((mm.owner_pid, VmaSet(vma_view(v, True) for v in mm.mm_mt))
-                          for mm in mms[1:]))
+                          for mm in mms[1:] if len(mm.mm_mt)))
     return Snapshot(vmas, _locks(world), (), None, main.map_count, world.vm_committed,
                     others=others)
