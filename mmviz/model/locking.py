@@ -104,8 +104,10 @@ def held_classes(task):
     """(class, name) of every lock the task holds, VMA write locks of its mm included."""
     out = [(s.kind, s.name) for s in task.held_locks]
     mm = task.mm
-    if mm is not None and mm.mmap_lock.owner is task:
-        out += [("vma_lock", vma_lock_name(v)) for v in mm.vma_write_locked]
+    if mm is not None and mm.mmap_lock.owner is task and mm.vma_write_locked:
+        # All VMA write locks are one class: the first stands for them (listing every one
+        # would make each vma_start_write cost the number already held, and fork quadratic).
+        out.append(("vma_lock", vma_lock_name(mm.vma_write_locked[0])))
     return out
 
 
