@@ -12,7 +12,7 @@ import html
 import ipywidgets as W
 
 from ..scenarios import custom
-from ._ui import ErrorPane, button, one_line
+from ._ui import ErrorPane, WeakCall, button, close_tree, one_line
 
 LABELS = {"kernel": "kernel", "mmu": "MMU", "file": "file type", "lower": "lower file",
           "hide": "hide from rmap", "fail": "hook that fails", "errno": "with errno",
@@ -70,13 +70,14 @@ class ScenarioBuilder(W.VBox):
         self.msg.add_class("mmviz-builder-message")
         self.run_button = button("Run ▶", "mmviz-run", "record this scenario and step through it",
                                  style="success")
-        self.run_button.on_click(self.errors.guard(lambda _: self.run()))
+        self.run_button.on_click(self.errors.guard(WeakCall(self, "run")))
         self.output = W.VBox([])
         self.output.add_class("mmviz-builder-output")
         self._lower_row = W.HBox([c["lower"]])
         self.set(**{**custom.DEFAULTS, **options})
         for w in c.values():
-            w.observe(self.errors.guard(self._changed), names="value")
+            w.observe(self.errors.guard(WeakCall(self, "_changed", pass_args=True)),
+                      names="value")
 
         def row(*ws):
             return W.HBox(list(ws), layout=W.Layout(flex_flow="row wrap", align_items="center",
@@ -144,8 +145,15 @@ class ScenarioBuilder(W.VBox):
         self.trace = trace
         self.stepper = Stepper(trace)
         self.output.children = [self.stepper]
-        from .narrate import result_text
+        from ..render.narration_html import result_text
         self._say(f"recorded {len(trace.events)} events under {trace.kernel}: mmap returns "
                   f"{result_text(trace.result)}", "done")
         self.errors.clear()
         return trace
+
+    def close(self):
+        """Close the Stepper of the last run and every control (memory is given back)."""
+        if self.stepper is not None:
+            self.stepper.close()
+            self.stepper = None
+        close_tree(self, super().close)

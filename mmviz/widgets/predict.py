@@ -19,9 +19,11 @@ import html
 import ipywidgets as W
 
 from .. import exercises
-from . import narrate
-from ._ui import ErrorPane, button
-from .frames import FrameRenderer, FrameStore
+from ..render.frame import FrameBuilder
+from ..render.narration_html import header_html, result_text
+from ._ui import ErrorPane, WeakCall, button, close_tree, scope_class
+from .frames import FrameStore
+from .panes import LayoutPane
 
 
 class Predict(W.VBox):
@@ -42,7 +44,8 @@ class Predict(W.VBox):
         self.results: list = [None] * len(self.questions)     # True / False once checked
         self.errors = ErrorPane()
         self._q = 0
-        self._store = FrameStore(FrameRenderer(trace), maxsize=256, prerender=prerender)
+        self.builder = FrameBuilder(trace, width=6.7, timeline=False, scope="." + scope_class())
+        self._store = FrameStore(self.builder, maxsize=256, prerender=prerender)
 
         self.slider = W.IntSlider(min=0, max=0, value=0, readout=False, continuous_update=True,
                                   layout=W.Layout(width="320px"))
@@ -51,12 +54,12 @@ class Predict(W.VBox):
         label.add_class("mmviz-step-label")
         prev_b = button("◀ prev", "mmviz-prev")
         next_b = button("next ▶", "mmviz-next")
-        prev_b.on_click(self.errors.guard(lambda _: self._step(-1)))
-        next_b.on_click(self.errors.guard(lambda _: self._step(+1)))
+        prev_b.on_click(self.errors.guard(WeakCall(self, "_step", -1)))
+        next_b.on_click(self.errors.guard(WeakCall(self, "_step", +1)))
         narration = W.HTML("", layout=W.Layout(min_height="80px"))
         narration.add_class("mmviz-narration")
-        layout_img = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        layout_img.add_class("mmviz-layout")
+        self._layout = LayoutPane()
+        layout_img = self._layout.widget
         callgraph = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
                                                 border="1px solid #e3e3e3"))
         callgraph.add_class("mmviz-callstack")
@@ -68,8 +71,8 @@ class Predict(W.VBox):
         self.check_button = button("Check", "mmviz-check", "grade your answer", style="primary")
         self.continue_button = button("Continue ▶", "mmviz-continue",
                                       "show what happened and go on")
-        self.check_button.on_click(self.errors.guard(lambda _: self.check()))
-        self.continue_button.on_click(self.errors.guard(lambda _: self.next_question()))
+        self.check_button.on_click(self.errors.guard(WeakCall(self, "check")))
+        self.continue_button.on_click(self.errors.guard(WeakCall(self, "next_question")))
         self.feedback = W.HTML("")
         self.feedback.add_class("mmviz-feedback")
         self.score_label = W.HTML("")
@@ -92,13 +95,14 @@ class Predict(W.VBox):
                            flex="1 1 320px", min_width="300px", margin="0 0 0 12px"))],
                       layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__(children=[
-            W.HTML(narrate.header_html(trace).replace(
-                narrate.result_text(trace.result), "?")),       # the result is a question too
+            W.HTML(header_html(trace).replace(
+                result_text(trace.result), "?")),       # the result is a question too
             quiz, W.HBox([self.slider, label, prev_b, next_b],
                          layout=W.Layout(align_items="center", flex_flow="row wrap")),
             view, self.errors.widget])
         self.add_class("mmviz-predict")
-        self.slider.observe(self.errors.guard(self._on_index), names="value")
+        self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
+                            names="value")
         self._show_question()
 
     # --- the question flow ----------------------------------------------------------------------
@@ -212,15 +216,19 @@ class Predict(W.VBox):
 
     def _apply(self, f):
         p = self.panes
-        p["label"].value = f.label
-        p["narration"].value = f.narration
-        p["layout"].value = f.layout
+        p["label"].value = f.label_html
+        p["narration"].value = f.narration_html
+        self._layout.show(f)
         p["callstack"].value = f.callstack
         self._nav[0].disabled = f.index <= 0
         self._nav[1].disabled = f.index >= self.slider.max
 
     def close(self):
+        """Close every child widget, stop the background thread, drop the cached pictures."""
         store = getattr(self, "_store", None)
         if store is not None:
             store.close()
-        super().close()
+        builder = getattr(self, "builder", None)
+        if builder is not None:
+            builder.close()
+        close_tree(self, super().close)
