@@ -117,16 +117,20 @@ class TextStamps:
         dst[...] = (src[:, :, :3] * a + dst * (1.0 - a) + 0.5).astype(np.uint8)
 
     def _render(self, text):
-        """(RGBA pixels, anchor column, anchor row) of the text alone, on transparency."""
+        """(RGBA pixels, anchor column, anchor row) of the text alone, on transparency, on a
+        canvas just big enough for it (sized from the text's extent where it stands)."""
         import numpy as np
         args, kw = text._mmviz_args
-        fig = Figure(figsize=(16, 6), dpi=self.dpi, facecolor=(1, 1, 1, 0))
+        ext = text.get_window_extent(text.figure.canvas.get_renderer())
+        wpx, hpx = int(ext.width) + 80, int(ext.height) + 80
+        fig = Figure(figsize=(wpx / self.dpi, hpx / self.dpi), dpi=self.dpi,
+                     facecolor=(1, 1, 1, 0))
         canvas = FigureCanvasAgg(fig)
         wpx, hpx = int(fig.bbox.width), int(fig.bbox.height)
         # the anchor, on a whole pixel, where the text has room on the side it grows to
-        ax_px = {"left": 10, "right": wpx - 10}.get(kw.get("ha", "left"), wpx // 2)
-        ay_px = {"bottom": 10, "baseline": 30, "top": hpx - 10}.get(kw.get("va", "baseline"),
-                                                                    hpx // 2)
+        ax_px = {"left": 40, "right": wpx - 40}.get(kw.get("ha", "left"), wpx // 2)
+        ay_px = {"bottom": 40, "baseline": 40, "top": hpx - 40}.get(kw.get("va", "baseline"),
+                                                                   hpx // 2)
         t = fig.text(ax_px / fig.bbox.width, ay_px / fig.bbox.height, *args,
                      transform=fig.transFigure, **kw)
         with rc():
@@ -159,7 +163,7 @@ def compact_png(data: bytes, colors=96) -> bytes:
     im = Image.open(io.BytesIO(data)).convert("RGB").quantize(
         colors=colors, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    im.save(out, format="PNG", compress_level=9)
+    im.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 

@@ -124,7 +124,27 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
     tree = call_tree(trace) if tree is None else tree
     current = tree.active[cursor] if cursor is not None and 0 <= cursor < len(tree.active) else None
     on_path = set(tree.path(current)) if current is not None else set()
-    nodes = tree.nodes
+    g = _fallback_geometry(tree.nodes)
+    esc = html.escape
+    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
+    w, h = g["width"], g["height"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+        f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans, sans-serif" font-size="11">',
+        '<g id="graph0" class="graph">',
+        f'<rect x="0" y="0" width="{w:.0f}" height="{h:.0f}" fill="white"/>',
+        f'<text x="12" y="18" font-size="12" font-weight="bold">'
+        f'{esc(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}</text>',
+        f'<text class="mmviz-fallback-note" x="12" y="34" font-size="11" fill="#a04000">{esc(note)}</text>',
+    ]
+    parts += _fallback_edges(tree.nodes, g, on_path)
+    parts += _fallback_nodes(tree.nodes, g, current, on_path)
+    parts.append("</g></svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _fallback_geometry(nodes) -> dict:
+    """Box sizes, column x per depth, row y per node, and the picture's size."""
     char_w, line_h, pad = 7.0, 15, 6
     size = {}
     for n in nodes:
@@ -133,14 +153,11 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
     depth_w = {}
     for n in nodes:
         depth_w[n.depth] = max(depth_w.get(n.depth, 0), size[n.id][0])
-    col_x = {}
-    x = 12
+    col_x, x = {}, 12
     for d in sorted(depth_w):
         col_x[d] = x
         x += depth_w[d] + 36
-    total_w = x
-    y_of = {}
-    cursor_y = [44.0]
+    y_of, cursor_y = {}, [44.0]
 
     def place(nid):
         n = nodes[nid]
@@ -153,24 +170,17 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
         y_of[nid] = (y_of[n.children[0]] + y_of[n.children[-1]]) / 2
 
     place(0)
-    total_h = cursor_y[0] + 10
-    esc = html.escape
-    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}pt" height="{total_h:.0f}pt" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="DejaVu Sans, sans-serif" font-size="11">',
-        '<g id="graph0" class="graph">',
-        f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="white"/>',
-        f'<text x="12" y="18" font-size="12" font-weight="bold">'
-        f'{esc(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}</text>',
-        f'<text class="mmviz-fallback-note" x="12" y="34" font-size="11" fill="#a04000">{esc(note)}</text>',
-    ]
+    return {"size": size, "col_x": col_x, "y_of": y_of, "width": x,
+            "height": cursor_y[0] + 10, "line_h": line_h}
+
+
+def _fallback_edges(nodes, g, on_path) -> list:
+    esc, size, col_x, y_of = html.escape, g["size"], g["col_x"], g["y_of"]
+    parts = []
     for n in nodes[1:]:
         p = nodes[n.parent]
-        x1 = col_x[p.depth] + size[p.id][0]
-        y1 = y_of[p.id]
-        x2 = col_x[n.depth]
-        y2 = y_of[n.id]
+        x1, y1 = col_x[p.depth] + size[p.id][0], y_of[p.id]
+        x2, y2 = col_x[n.depth], y_of[n.id]
         mx = (x1 + x2) / 2
         dash = ' stroke-dasharray="5,3"' if n.pointer else ""
         colour = HOOK_EDGE if n.pointer else "#666666"
@@ -185,10 +195,15 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
             parts.append(f'<text x="{mx:.1f}" y="{y2 - 4:.1f}" font-size="8" fill="{HOOK_EDGE}" '
                          f'text-anchor="middle">via pointer</text>')
         parts.append("</g>")
+    return parts
+
+
+def _fallback_nodes(nodes, g, current, on_path) -> list:
+    esc, size, col_x, y_of = html.escape, g["size"], g["col_x"], g["y_of"]
+    parts = []
     for n in nodes:
         w, h = size[n.id]
-        x = col_x[n.depth]
-        y = y_of[n.id] - h / 2
+        x, y = col_x[n.depth], y_of[n.id] - h / 2
         fill = "#eeeeee" if n.id == 0 else (HOOK_FILL if n.pointer else FILL)
         stroke, sw = "#444444", 1.0
         if n.id == current:
@@ -202,11 +217,10 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
                      f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>')
         for k, t in enumerate(n.label().split("\n")):
             colour = FAIL_COLOUR if k else "#000000"
-            parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15 + k * line_h:.1f}" text-anchor="middle" '
-                         f'fill="{colour}">{esc(t)}</text>')
+            parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15 + k * g["line_h"]:.1f}" '
+                         f'text-anchor="middle" fill="{colour}">{esc(t)}</text>')
         parts.append("</g>")
-    parts.append("</g></svg>")
-    return "\n".join(parts) + "\n"
+    return parts
 
 
 # --- the current call marked by CSS over a graph drawn once ----------------------------------------

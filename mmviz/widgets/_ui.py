@@ -60,6 +60,10 @@ def close_tree(widget, close_root=None) -> None:
         seen.add(id(w))
         for c in getattr(w, "children", ()) or ():
             walk(c)
+        for attr in ("layout", "style"):        # these are widgets too, each in the registry
+            part = getattr(w, attr, None)
+            if part is not None and hasattr(part, "close"):
+                walk(part)
         handlers = getattr(w, "_click_handlers", None)
         if handlers is not None:
             handlers.callbacks.clear()

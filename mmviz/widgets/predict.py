@@ -30,15 +30,7 @@ class Predict(W.VBox):
     """Predict-then-reveal over one trace. `questions`, `current`, `answer()`, `score`."""
 
     def __init__(self, trace, at=None, *, prerender: bool = True):
-        n = len(trace.events)
-        if n == 0:
-            from ..model.errors import InputError
-            raise InputError("this trace has no events to predict")
-        points = sorted(set(at)) if at is not None else exercises.interesting_points(trace)
-        for p in points:
-            if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
-                from ..model.errors import InputError
-                raise InputError(f"question points must be event numbers 0..{n - 1} (got {p!r})")
+        points = _points(trace, at)
         self.trace = trace
         self.questions = [exercises.question_at(trace, p) for p in points]
         self.results: list = [None] * len(self.questions)     # True / False once checked
@@ -46,23 +38,28 @@ class Predict(W.VBox):
         self._q = 0
         self.builder = FrameBuilder(trace, width=6.7, timeline=False, scope="." + scope_class())
         self._store = FrameStore(self.builder, maxsize=256, prerender=prerender)
-
         self.slider = W.IntSlider(min=0, max=0, value=0, readout=False, continuous_update=True,
                                   layout=W.Layout(width="320px"))
         self.slider.add_class("mmviz-step-slider")
         label = W.HTML("")
         label.add_class("mmviz-step-label")
-        prev_b = button("◀ prev", "mmviz-prev")
-        next_b = button("next ▶", "mmviz-next")
-        prev_b.on_click(self.errors.guard(WeakCall(self, "_step", -1)))
-        next_b.on_click(self.errors.guard(WeakCall(self, "_step", +1)))
-        narration = W.HTML("", layout=W.Layout(min_height="80px"))
-        narration.add_class("mmviz-narration")
-        self._layout = LayoutPane()
-        layout_img = self._layout.widget
-        callgraph = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
-                                                border="1px solid #e3e3e3"))
-        callgraph.add_class("mmviz-callstack")
+        self._nav = (button("◀ prev", "mmviz-prev"), button("next ▶", "mmviz-next"))
+        self._nav[0].on_click(self.errors.guard(WeakCall(self, "_step", -1)))
+        self._nav[1].on_click(self.errors.guard(WeakCall(self, "_step", +1)))
+        quiz = self._quiz()
+        view = self._view(label)
+        super().__init__(children=[
+            W.HTML(header_html(trace).replace(
+                result_text(trace.result), "?")),       # the result is a question too
+            quiz, W.HBox([self.slider, label, *self._nav],
+                         layout=W.Layout(align_items="center", flex_flow="row wrap")),
+            view, self.errors.widget])
+        self.add_class("mmviz-predict")
+        self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
+                            names="value")
+        self._show_question()
+
+    def _quiz(self):
         self.prompt = W.HTML("")
         self.prompt.add_class("mmviz-question")
         self.choices = W.RadioButtons(options=[], value=None,
@@ -77,33 +74,31 @@ class Predict(W.VBox):
         self.feedback.add_class("mmviz-feedback")
         self.score_label = W.HTML("")
         self.score_label.add_class("mmviz-score")
-        self.panes = {"label": label, "narration": narration, "layout": layout_img,
-                      "callstack": callgraph, "question": self.prompt,
-                      "feedback": self.feedback, "score": self.score_label,
-                      "error": self.errors.widget}
-        self._nav = (prev_b, next_b)
-
         quiz = W.VBox([self.score_label, self.prompt, self.choices,
                        W.HBox([self.check_button, self.continue_button]), self.feedback],
                       layout=W.Layout(border="2px solid #0072B2", padding="6px 10px",
                                       margin="6px 0"))
         quiz.add_class("mmviz-quiz")
-        view = W.HBox([W.VBox([layout_img], layout=W.Layout(width="672px", max_width="100%")),
+        return quiz
+
+    def _view(self, label):
+        narration = W.HTML("", layout=W.Layout(min_height="80px"))
+        narration.add_class("mmviz-narration")
+        self._layout = LayoutPane()
+        callstack = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
+                                                border="1px solid #e3e3e3"))
+        callstack.add_class("mmviz-callstack")
+        self.panes = {"label": label, "narration": narration, "layout": self._layout.widget,
+                      "callstack": callstack, "question": self.prompt,
+                      "feedback": self.feedback, "score": self.score_label,
+                      "error": self.errors.widget}
+        return W.HBox([W.VBox([self._layout.widget],
+                              layout=W.Layout(width="672px", max_width="100%")),
                        W.VBox([narration,
                                W.HTML("<b style='font-size:12px;color:#444'>call stack</b>"),
-                               callgraph], layout=W.Layout(
+                               callstack], layout=W.Layout(
                            flex="1 1 320px", min_width="300px", margin="0 0 0 12px"))],
                       layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
-        super().__init__(children=[
-            W.HTML(header_html(trace).replace(
-                result_text(trace.result), "?")),       # the result is a question too
-            quiz, W.HBox([self.slider, label, prev_b, next_b],
-                         layout=W.Layout(align_items="center", flex_flow="row wrap")),
-            view, self.errors.widget])
-        self.add_class("mmviz-predict")
-        self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
-                            names="value")
-        self._show_question()
 
     # --- the question flow ----------------------------------------------------------------------
     @property
@@ -232,3 +227,17 @@ class Predict(W.VBox):
         if builder is not None:
             builder.close()
         close_tree(self, super().close)
+
+
+def _points(trace, at) -> list:
+    """The question points: `at` checked (event numbers), or the trace's interesting ones."""
+    from ..model.errors import InputError
+    n = len(trace.events)
+    if n == 0:
+        raise InputError("this trace has no events to predict")
+    points = sorted(set(at)) if at is not None else exercises.interesting_points(trace)
+    for p in points:
+        if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
+            raise InputError(f"question points must be event numbers 0..{n - 1} (got {p!r})")
+    return points
+
