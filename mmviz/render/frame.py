@@ -61,6 +61,7 @@ class Frame:
     layout_key: int            # the distinct layout picture (FrameBuilder.layout_png(key))
     layout_png: bytes
     layout_alt: str
+    layout_caption: str        # "3 VMAs · map_count 3 · pending action ...": over the picture
     cursor: int | None         # the timeline cursor's event, None before the first
     timeline_left: float | None  # where the cursor goes, in % of the timeline image width
     cursor_html: str
@@ -129,6 +130,16 @@ class FrameBuilder:
                 self._callgraph = strip_xml_prolog(callgraph_svg(self.trace, None,
                                                                  tree=self.tree))
             return self._callgraph
+
+    def prepare(self):
+        """Draw what every frame shares, once: the timeline, the call graph, each function's
+        highlighted source (a view calls this when it is made, so stepping only builds
+        frames)."""
+        if self.has_timeline:
+            self.timeline
+        self.callgraph_svg
+        self.all_source_blocks()
+        return self
 
     def source_blocks(self) -> list:
         """Every source block made so far (index = Frame.source_block)."""
@@ -236,6 +247,7 @@ class FrameBuilder:
             banner_html=banner_html(t, i), violation=e.kind == "violation",
             locks=tuple(e.snapshot.locks_held), changed=changed, layout_key=key,
             layout_png=part("layout", lambda: self.layout_png(key), b""), layout_alt=alt,
+            layout_caption=self.geometry.caption(e.snapshot),
             cursor=i, timeline_left=part("timeline", lambda: self.cursor_left(i), None),
             cursor_html=part("timeline", lambda: self.cursor_html(i), ""), callgraph_node=node,
             callgraph_css=part("call graph", lambda: self.callgraph_css(node), ""),
@@ -259,7 +271,7 @@ class FrameBuilder:
             sentence="before the call", narration_html=narration_html(t, -1),
             banner_html="", violation=False, locks=tuple(snap.locks_held),
             changed=frozenset(), layout_key=key, layout_png=self.layout_png(key),
-            layout_alt=alt, cursor=None, timeline_left=None, cursor_html=self.cursor_html(None),
+            layout_alt=alt, layout_caption=self.geometry.caption(snap), cursor=None, timeline_left=None, cursor_html=self.cursor_html(None),
             callgraph_node=None, callgraph_css="", source_block=self._user_block(),
             source_line=None, source_where="", source_css="", callstack="",
             palette=self.palette, alt=f"Before the call. {alt}")
@@ -373,14 +385,26 @@ class LayoutGeometry:
         dense = n > DENSE_VMAS or band is not None
         rows = (2 if n <= DENSE_VMAS else 3) if band else auto_rows(n)
         swatches = trace_swatches(traces, snaps, axis, dense, band, band_axis)
-        h = default_size(n, rows, band is not None)[1] * scale
+        h = (default_size(n, rows, band is not None)[1] - 0.14) * scale   # no heading line
         return cls(axis, rows, dense, band, band_axis, swatches, (width, h), scale, n, dpi)
 
     def painter(self):
+        """The layout painter of these pictures. The one-line summary is not drawn: views
+        show it as text over the picture (`caption`)."""
         from .layout import LayoutPainter
         return LayoutPainter(self.axis, size=self.size, rows=self.rows, dense=self.dense,
                              swatches=self.swatches, band=self.band, band_axis=self.band_axis,
-                             scale=self.scale, n_hint=self.n, dpi=self.dpi)
+                             scale=self.scale, n_hint=self.n, dpi=self.dpi, heading=False)
+
+    def caption(self, snap) -> str:
+        from .layout import summary_line
+        text = summary_line(snap)
+        if self.dense:
+            text += " · binned to pixels" + (" · detail band around the call" if self.band
+                                             else "")
+        if self.axis.scale == "log":
+            text += " · sizes on a log scale"
+        return text
 
 
 def _snapshots(trace):

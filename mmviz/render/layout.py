@@ -45,6 +45,7 @@ CHAR_PX = 6.9               # average width of one FONT-point character at 100 d
 LINE_PX = 14.5
 STRIP_PX = 6                # height of the "in i_mmap" strip
 BASE_DPI = 100              # sizes in pixels are pixels of a 100-dpi picture
+BASE_CACHE = 24             # snapshot pictures a painter keeps as pixels (without marks)
 
 
 def _rect(x0, x1, y0, y1):
@@ -152,10 +153,10 @@ class LayoutPainter:
 
     def __init__(self, axis, *, size=None, rows=1, dense=False, swatches=(), band=None,
                  band_axis=None, scale=1.0, long_title=False, n_hint=0, fig=None,
-                 origin=(0.0, 0.0), dpi=BASE_DPI):
+                 origin=(0.0, 0.0), dpi=BASE_DPI, heading=True):
         from ._mpl import new_figure
         self.axis, self.rows, self.dense = axis, max(1, rows), dense
-        self.band, self.scale = band, scale
+        self.band, self.scale, self.heading = band, scale, heading
         self.swatches = list(swatches)
         self.strip = any(s.key in ("rmap-in", "rmap-out") for s in self.swatches)
         self.size = size or default_size(n_hint, self.rows, band is not None)
@@ -177,7 +178,7 @@ class LayoutPainter:
     def _lay_out(self, long_title, band_axis):
         W, H = self.size
         s = self.scale
-        self.top_in = (0.58 if long_title else 0.34) * s
+        self.top_in = ((0.58 if long_title else 0.34) if self.heading else 0.2) * s
         bottom = (0.12 + 0.2 * self._legend_rows()) * s
         avail = max(0.3, H - self.top_in - bottom)
         self.panels = []
@@ -243,20 +244,38 @@ class LayoutPainter:
 
     # dynamic part
     def draw(self, snapshot, *, highlight=(), title=None, names=None, animated=False) -> list:
-        """Add this snapshot's boxes, labels and heading; return the artists added."""
+        """Add this snapshot's boxes, labels, heading and changed marks; return the artists."""
         with _rc():
-            return self._draw(snapshot, frozenset(highlight or ()), title, names, animated)
+            return (self._draw_base(snapshot, title, names, animated)
+                    + self._draw_marks(snapshot, frozenset(highlight or ()), animated))
 
-    def _draw(self, snapshot, highlight, title, names, animated):
+    def _draw_base(self, snapshot, title, names, animated):
+        """Everything of one snapshot but the marks of what changed."""
         arts = _heading(self, snapshot, title, animated)
         for p in self.panels:
             if p.axis.empty:
                 arts += _empty_note(p, animated) if p.window is None else []
             elif p.dense:
-                arts += _draw_binned(self, p, snapshot.vmas, highlight, animated)
+                arts += _draw_binned(self, p, snapshot.vmas, animated)
             else:
-                arts += _draw_boxes(p, _vmas_in(snapshot.vmas, p.window), highlight, names,
-                                    self.scale, animated)
+                arts += _draw_boxes(p, _vmas_in(snapshot.vmas, p.window), names, self.scale,
+                                    animated)
+        return arts
+
+    def _draw_marks(self, snapshot, highlight, animated):
+        """The changed VMAs: a halo and a ▼ (boxes), a tick and a ▼ (binned)."""
+        arts = []
+        if not highlight:
+            return arts
+        for p in self.panels:
+            if p.axis.empty:
+                continue
+            if p.dense:
+                arts += _binned_marks(p, snapshot, highlight)
+            else:
+                arts += _changed_marks(p, _vmas_in(snapshot.vmas, p.window), highlight)
+        for a in arts:
+            a.set_animated(animated)
         return arts
 
     def figure(self, snapshot, **kw):
@@ -264,29 +283,54 @@ class LayoutPainter:
         self.draw(snapshot, **kw)
         return self.fig
 
-    def png(self, snapshot, **kw) -> bytes:
-        """This snapshot as PNG, drawn over the cached static part (fast: for steppers)."""
+    def png(self, snapshot, *, highlight=(), title=None, names=None) -> bytes:
+        """This snapshot as PNG, fast (steppers): the static part is drawn once; the snapshot's
+        own part once per state (kept as pixels); the changed marks over it each time."""
+        import numpy
+
         from ._mpl import canvas_png
         canvas = self.fig.canvas
         if self._background is None:
-            from ._mpl import TextStamps
-            with _rc():
-                canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._stamps = TextStamps(self.fig.dpi)
-        canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
+            self._first_draw()
+        key = (id(snapshot.vmas), snapshot.map_count, snapshot.pending_action, title,
+               id(names))
+        hit = self._bases.get(key)
+        buf = numpy.asarray(canvas.buffer_rgba())
         with _rc():
-            arts = self._draw(snapshot, frozenset(kw.get("highlight") or ()), kw.get("title"),
-                              kw.get("names"), True)
-            for a in sorted(arts, key=lambda a: a.get_zorder()):
-                if hasattr(a, "_mmviz_key"):
-                    self._stamps.draw(canvas, a)        # a label seen before: its pixels
-                else:
-                    a.draw(renderer)
+            if hit is not None and hit[0] is snapshot.vmas:
+                buf[...] = hit[1]
+                self._bases.move_to_end(key)
+            else:
+                canvas.restore_region(self._background)
+                self._paint(self._draw_base(snapshot, title, names, True))
+                self._bases[key] = (snapshot.vmas, buf.copy())
+                while len(self._bases) > BASE_CACHE:
+                    self._bases.popitem(last=False)
+            self._paint(self._draw_marks(snapshot, frozenset(highlight or ()), True))
+        return canvas_png(canvas)
+
+    def _first_draw(self):
+        from collections import OrderedDict
+
+        from ._mpl import TextStamps
+        with _rc():
+            self.fig.canvas.draw()
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._stamps = TextStamps(self.fig.dpi)
+        self._bases = OrderedDict()
+
+    def _paint(self, arts):
+        """Draw artists onto the canvas as it is (texts seen before pasted as pixels), then
+        take them out of the figure again."""
+        canvas = self.fig.canvas
+        renderer = canvas.get_renderer()
+        for a in sorted(arts, key=lambda a: a.get_zorder()):
+            if hasattr(a, "_mmviz_key"):
+                self._stamps.draw(canvas, a)
+            else:
+                a.draw(renderer)
         for a in arts:
             a.remove()
-        return canvas_png(canvas)
 
 
 def _rc():
@@ -315,7 +359,10 @@ def _vmas_in(vmas, window):
 
 
 def _heading(painter, snapshot, title, animated):
-    """The title (left) and the one-line summary (right) above the picture."""
+    """The title (left) and the one-line summary (right) above the picture (a view that
+    shows the summary as text, `summary_line`, draws the picture without them)."""
+    if not painter.heading:
+        return []
     W, H = painter.size
     s = painter.scale
     fig = painter.fig
@@ -373,12 +420,12 @@ def _geometry(p: Panel, vmas):
     return boxes
 
 
-def _draw_boxes(p: Panel, vmas, highlight, names, scale, animated):
+def _draw_boxes(p: Panel, vmas, names, scale, animated):
     from matplotlib.collections import PolyCollection
     arts = _draw_unmapped(p, vmas, scale)
     boxes = _geometry(p, vmas)
     arts += _kind_collections(p, boxes, PolyCollection)
-    arts += _overlays(p, boxes, highlight, PolyCollection)
+    arts += _overlays(p, boxes, PolyCollection)
     if p.strip:
         arts += _rmap_strips(p, boxes, PolyCollection)
     arts += _box_labels(p, boxes, names, scale)
@@ -438,9 +485,9 @@ def _kind_collections(p: Panel, boxes, PolyCollection):
     return arts
 
 
-def _overlays(p: Panel, boxes, highlight, PolyCollection):
-    """The changed halo and ▼, the write-lock outline, the hidden-from-rmap hatch."""
-    locked, hidden, halo, mx, my = [], [], [], [], []
+def _overlays(p: Panel, boxes, PolyCollection):
+    """The write-lock outline and the hidden-from-rmap hatch."""
+    locked, hidden = [], []
     iy = 3.5 / p.px_y
     for v, r, x0, x1, y0, y1 in boxes:
         ix = min(3.5 / p.px_x, (x1 - x0) * 0.2)
@@ -448,18 +495,7 @@ def _overlays(p: Panel, boxes, highlight, PolyCollection):
             locked.append(_rect(x0, x1, y0, y1))
         if v.hidden:
             hidden.append(_rect(x0 + ix, x1 - ix, y0 + iy, y1 - iy))
-        if v.id in highlight:
-            ox = 3.5 / p.px_x
-            halo.append(_rect(x0 - ox, x1 + ox, y0 - iy, y1 + iy))
-            mx.append((x0 + x1) / 2)
-            my.append(y1 + 9 / p.px_y)
     arts = []
-    if halo:
-        arts.append(_gid(p.ax.add_collection(PolyCollection(
-            halo, facecolors="none", edgecolors=CHANGED_STYLE["edge"],
-            linewidths=CHANGED_STYLE["lw"], zorder=1.5, joinstyle="round")), "mmviz-changed"))
-        arts.append(p.ax.scatter(mx, my, marker="v", s=70, color=CHANGED_STYLE["edge"],
-                                 zorder=6, clip_on=False))
     if locked:
         arts.append(_gid(p.ax.add_collection(PolyCollection(
             locked, facecolors="none", edgecolors=LOCKED_STYLE["edge"],
@@ -470,6 +506,25 @@ def _overlays(p: Panel, boxes, highlight, PolyCollection):
             hatch=HIDDEN_STYLE["hatch"], linewidths=HIDDEN_STYLE["lw"],
             linestyles=[HIDDEN_STYLE["linestyle"]], zorder=3)), "mmviz-hidden"))
     return arts
+
+
+def _changed_marks(p: Panel, vmas, highlight):
+    """A vermillion halo round each changed box (just outside it) and a ▼ above it."""
+    from matplotlib.collections import PolyCollection
+    halo, mx, my = [], [], []
+    ox, oy = 3.5 / p.px_x, 3.5 / p.px_y
+    for v, r, x0, x1, y0, y1 in _geometry(p, vmas):
+        if v.id in highlight:
+            halo.append(_rect(x0 - ox, x1 + ox, y0 - oy, y1 + oy))
+            mx.append((x0 + x1) / 2)
+            my.append(y1 + 9 / p.px_y)
+    if not halo:
+        return []
+    return [_gid(p.ax.add_collection(PolyCollection(
+                halo, facecolors="none", edgecolors=CHANGED_STYLE["edge"],
+                linewidths=CHANGED_STYLE["lw"], zorder=2.5, joinstyle="round")), "mmviz-changed"),
+            p.ax.scatter(mx, my, marker="v", s=70, color=CHANGED_STYLE["edge"], zorder=6,
+                         clip_on=False)]
 
 
 def _gid(artist, gid):
@@ -524,10 +579,16 @@ def _box_labels(p: Panel, boxes, names, scale):
     for v, r, x0, x1, y0, y1 in best.values():
         if v.id in grouped:
             continue
-        text = box_label(v, (x1 - x0) * p.px_x, (y1 - y0) * p.px_y, names, cpx, lpx)
-        if text:
-            arts.append(_text(p.ax, (x0 + x1) / 2, (y0 + y1) / 2, text, ha="center",
-                              va="center", **style))
+        label, state = box_label(v, (x1 - x0) * p.px_x, (y1 - y0) * p.px_y, names, cpx, lpx)
+        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+        if label and state:          # the label above the middle, the state words below
+            arts.append(_text(p.ax, xm, ym + 2 / p.px_y, label, ha="center", va="bottom",
+                              **style))
+            arts.append(_text(p.ax, xm, ym - 3 / p.px_y, state, ha="center", va="top",
+                              weight="bold", **style))
+        elif label or state:
+            arts.append(_text(p.ax, xm, ym, label or state, ha="center", va="center",
+                              weight="normal" if label else "bold", **style))
     return arts
 
 
@@ -558,15 +619,14 @@ def _run_label(p: Panel, run, names, style, grouped, scale):
 
 # --- binned (dense) ----------------------------------------------------------------------------------
 
-def _draw_binned(painter, p: Panel, vmas, highlight, animated):
-    """A dense panel: each kind one step polygon per row; changed VMAs marked ▼ with a tick."""
-    from matplotlib.collections import LineCollection, PolyCollection
+def _draw_binned(painter, p: Panel, vmas, animated):
+    """A dense panel: each kind one step polygon per row."""
+    from matplotlib.collections import PolyCollection
 
     from .layout_dense import VmaArrays, binned_polygons
-    arrays = getattr(painter, "_arrays", None)
-    if arrays is None:
-        arrays = painter._arrays = VmaArrays()
-    start, end, kinds, detached = arrays.of(vmas)
+    if painter._arrays is None:
+        painter._arrays = VmaArrays()
+    start, end, kinds, detached = painter._arrays.of(vmas)
     keep = ~detached
     gx0, gx1 = p.axis.xs(start[keep]), p.axis.xs(end[keep])
     lo, hi = p.box
@@ -579,23 +639,40 @@ def _draw_binned(painter, p: Panel, vmas, highlight, animated):
             pc = PolyCollection(rows, facecolors=face, edgecolors="none", hatch=hatch or None,
                                 zorder=2)
             arts.append(_gid(p.ax.add_collection(pc), f"mmviz-{k}"))
-    marks = [v for v in (vmas.get(i) if hasattr(vmas, "get") else None for i in highlight)
-             if v is not None]
-    if marks:
-        segs, mx, my = [], [], []
-        for v in marks:
-            for r, x0, x1 in split_span(p.axis.x(v.start), p.axis.x(v.end), p.cuts):
-                xm = (x0 + x1) / 2
-                segs.append([(xm, p.ybase(r) + lo), (xm, p.ybase(r) + hi)])
-                mx.append(xm)
-                my.append(p.ybase(r) + hi + 6 / p.px_y)
-        arts.append(_gid(p.ax.add_collection(LineCollection(
-            segs, colors=CHANGED_STYLE["edge"], linewidths=2.0, zorder=4)), "mmviz-changed-tick"))
-        arts.append(p.ax.scatter(mx, my, marker="v", s=50, color=CHANGED_STYLE["edge"],
-                                 zorder=6, clip_on=False))
     for a in arts:
         a.set_animated(animated)
     return arts
+
+
+def _binned_marks(p: Panel, snapshot, highlight):
+    """Changed VMAs in a binned panel: a vermillion tick through the row and a ▼ above."""
+    from matplotlib.collections import LineCollection
+    marks = _views_of(snapshot, highlight)
+    segs, mx, my = [], [], []
+    lo, hi = p.box
+    for v in marks:
+        for r, x0, x1 in split_span(p.axis.x(v.start), p.axis.x(v.end), p.cuts):
+            xm = (x0 + x1) / 2
+            segs.append([(xm, p.ybase(r) + lo), (xm, p.ybase(r) + hi)])
+            mx.append(xm)
+            my.append(p.ybase(r) + hi + 6 / p.px_y)
+    if not segs:
+        return []
+    return [_gid(p.ax.add_collection(LineCollection(
+                segs, colors=CHANGED_STYLE["edge"], linewidths=2.0, zorder=4)),
+                 "mmviz-changed-tick"),
+            p.ax.scatter(mx, my, marker="v", s=50, color=CHANGED_STYLE["edge"], zorder=6,
+                         clip_on=False)]
+
+
+def _views_of(snapshot, ids) -> list:
+    """The views of these VMA ids in a snapshot: looked up in the whole set when it is small,
+    else among the views the snapshot's event changed (a step marks what it changed)."""
+    vmas = snapshot.vmas
+    if len(vmas) <= 4096:
+        return [v for v in (vmas.get(i) for i in ids) if v is not None]
+    changed = {v.id: v for v in getattr(snapshot, "set_views", ()) if v.mm == 1}
+    return [changed[i] for i in ids if i in changed]
 
 
 # --- what a picture shows, and the public functions ------------------------------------------------

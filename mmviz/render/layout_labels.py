@@ -51,12 +51,15 @@ def _where_full(v, names, place) -> str:
 
 
 def box_label(v, wpx, hpx, names, char_px, line_px):
-    """The text inside one VMA's box of wpx x hpx pixels, or None if nothing fits."""
+    """(label, state words) inside one VMA's box of wpx x hpx pixels: the label names the
+    VMA (it stays the same while the VMA does), the state words say what is happening to it
+    now (write-locked, hidden, detached) and get a line of their own. (None, None) if
+    nothing fits; the state words come first when only one line fits."""
     chars = int((wpx - 6) / char_px)
     nlines = int((hpx - 4) / line_px)
     if chars < 3 or nlines < 1:
-        return None
-    states = _states(v)
+        return None, None
+    states = ", ".join(_states(v))
     place = where(v, names)
     full = _where_full(v, names, place)
     rng = f"{v.start:#x}–{v.end:#x}"
@@ -72,10 +75,9 @@ def box_label(v, wpx, hpx, names, char_px, line_px):
             lines.append(notable)
     else:                       # narrow: what it is first, then where and how big
         lines = [place, v.perms, size, f"vma#{v.id}"]
-    if states:
-        lines.insert(min(len(lines), max(nlines - 1, 1)), ", ".join(states))
-    keep = lines[:nlines]
-    return "\n".join(t for t in (fit(t, chars) for t in keep) if t)
+    keep = lines[:nlines - (1 if states else 0)]
+    label = "\n".join(t for t in (fit(t, chars) for t in keep) if t) or None
+    return label, (fit(states, chars) or None) if states else None
 
 
 def file_runs(row_boxes):

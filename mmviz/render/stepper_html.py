@@ -55,6 +55,7 @@ h1 { font-size: 20px; margin: 0 0 2px; }
   text-transform: uppercase; letter-spacing: .04em; }
 .mmviz-pane img { display: block; width: 100%; height: auto; }
 #mmviz-timeline-box { position: relative; }
+#mmviz-layout-caption { margin: 0 0 2px; text-align: right; font-size: 12px; color: var(--muted); }
 #mmviz-cursor { position: absolute; width: 0; border-left: 2px solid #000; pointer-events: none;
   transition: left .12s ease-out; }
 #mmviz-cursor::before { content: ""; position: absolute; left: -7px; top: -9px; border: 6px solid transparent;
@@ -103,6 +104,7 @@ _JS = r"""
     if (img.getAttribute("src") !== lay.src) { img.setAttribute("src", lay.src); }
     img.setAttribute("alt", lay.alt);
     img.setAttribute("data-frame", String(s.layout));
+    $("mmviz-layout-caption").textContent = S[s.caption];
     cursor.style.left = s.cursor + "%";
     cursor.setAttribute("data-seq", String(s.seq));
     narr.className = s.kind === "violation" ? "mmviz-is-violation" : (s.kind === "error" ? "mmviz-is-error" : "");
@@ -220,6 +222,7 @@ def _step(f, strings) -> dict:
             "cursor": round(f.timeline_left, 3) if f.cursor is not None else -100,
             "node": f.callgraph_node, "src": f.source_block, "line": f.source_line,
             "where": f.source_where, "narr": strings(f.narration_html),
+            "caption": strings(f.layout_caption),
             "banner": strings(f.banner_html),
             "css": strings(f.callgraph_css + "\n" + f.source_css)}
 
@@ -260,6 +263,7 @@ def _page(trace, title, data, first, timeline, cg_svg, blocks, narration, banner
 <div>
 <section class="mmviz-pane" id="mmviz-layout" aria-label="Address space layout">
 <h2>Address space</h2>
+<p id="mmviz-layout-caption">{esc(data["strings"][first["caption"]])}</p>
 <img src="{lay['src']}" alt="{esc(lay['alt'])}" data-frame="{first['layout']}">
 </section>
 <section class="mmviz-pane" id="mmviz-timeline" aria-label="Lock timeline" style="margin-top:14px">

@@ -198,7 +198,7 @@ class Compare(SliderCursor, W.VBox):
                           f"<span style='background:#333;color:white;border-radius:4px;"
                           f"padding:1px 8px;font-weight:bold;font-size:15px'>{name.upper()}</span>"
                           + header_html(self.traces[s]) + "</div>")
-            columns.append(W.VBox([head, banner, narr, lay.widget],
+            columns.append(W.VBox([head, banner, narr, lay.box],
                                   layout=W.Layout(flex="1 1 470px", min_width="440px",
                                                   max_width="640px", margin="0 8px 0 0")))
             timelines.append(W.VBox([W.HTML(f"<b style='font-size:12px;color:#444'>lock "

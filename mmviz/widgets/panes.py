@@ -13,19 +13,30 @@ only decides which widget value to set, and sets it only when the frame changed 
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as W
 
 
 class LayoutPane:
+    """The layout picture, and its one-line summary as text above it (`box` holds both)."""
+
     def __init__(self, cls="mmviz-layout", width="100%"):
         self.widget = W.Image(format="png", layout=W.Layout(max_width="100%", width=width))
         self.widget.add_class(cls)
-        self._key = None
+        self.caption = W.HTML("", layout=W.Layout(margin="0 0 -4px 0"))
+        self.caption.add_class(f"{cls}-caption")
+        self.box = W.VBox([self.caption, self.widget])
+        self._key = self._caption = None
 
     def show(self, frame):
         if frame.layout_key != self._key:
             self.widget.value = frame.layout_png
             self._key = frame.layout_key
+        if frame.layout_caption != self._caption:
+            self.caption.value = ("<div style='text-align:right;font-size:11px;color:#444'>"
+                                  f"{html.escape(frame.layout_caption)}</div>")
+            self._caption = frame.layout_caption
 
 
 class TimelinePane:

@@ -92,7 +92,7 @@ class Predict(W.VBox):
                       "callstack": callstack, "question": self.prompt,
                       "feedback": self.feedback, "score": self.score_label,
                       "error": self.errors.widget}
-        return W.HBox([W.VBox([self._layout.widget],
+        return W.HBox([W.VBox([self._layout.box],
                               layout=W.Layout(width="672px", max_width="100%")),
                        W.VBox([narration,
                                W.HTML("<b style='font-size:12px;color:#444'>call stack</b>"),

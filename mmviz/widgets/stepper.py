@@ -48,7 +48,8 @@ class Stepper(SliderCursor, W.VBox):
         self._last = max(len(trace.events) - 1, 0)
         self.errors = ErrorPane()
         self._scope = scope_class()
-        self.builder = FrameBuilder(trace, width=width, scale=scale, scope="." + self._scope)
+        self.builder = FrameBuilder(trace, width=width, scale=scale,
+                                    scope="." + self._scope).prepare()
         self._store = FrameStore(self.builder, maxsize=cache_size, prerender=prerender)
         self._targets = self.builder.targets
         self.last_apply_ms = None
@@ -110,12 +111,13 @@ class Stepper(SliderCursor, W.VBox):
         callgraph.add_class("mmviz-callgraph")
         self._source = SourcePane(b, W.Layout(max_height="420px", overflow="auto"))
         self.panes.update({"narration": narration, "banner": banner,
-                           "layout": self._layout.widget, "timeline": self._timeline.image,
+                           "layout": self._layout.widget, "layout_caption": self._layout.caption,
+                           "timeline": self._timeline.image,
                            "cursor": self._timeline.cursor, "callgraph": callgraph,
                            "callstack": callstack, "source": self._source.widget,
                            "marks": self._marks.widget, "error": self.errors.widget})
         pictures = W.VBox([_titled("address space (VMAs this event changed: vermillion halo ▼)",
-                                   self._layout.widget),
+                                   self._layout.box),
                            _titled("lock timeline", self._timeline.widget)],
                           layout=W.Layout(width=f"{int(b.width * 100) + 12}px", max_width="100%"))
         side = W.VBox([_titled("call stack (the current call outlined)", callstack)],
