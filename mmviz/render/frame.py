@@ -97,6 +97,7 @@ class FrameBuilder:
         self.has_timeline = timeline
         self.palette = palette_id()
         self._lock = threading.Lock()
+        self._block_lock = threading.Lock()
         self._local = threading.local()
         self._layout_keys, self._layouts = {}, OrderedDict()
         self._layout_alts, self._key_snap = {}, {}
@@ -159,11 +160,15 @@ class FrameBuilder:
             b = self._block_of.get(key)
             if b is not None:
                 return b
-        html = source_block(event, self.block_prefix(len(self._blocks)))
-        with self._lock:
-            b = self._block_of.get(key)
-            if b is None:
-                b = self._block_of[key] = len(self._blocks)
+        with self._block_lock:            # one block at a time: its number is in its ids
+            with self._lock:
+                b = self._block_of.get(key)
+                if b is not None:
+                    return b
+                b = len(self._blocks)
+            html = source_block(event, self.block_prefix(b))
+            with self._lock:
+                self._block_of[key] = b
                 self._blocks.append(html)
             return b
 
@@ -278,7 +283,7 @@ class FrameBuilder:
 
     def _user_block(self) -> int:
         from .source import user_card
-        with self._lock:
+        with self._block_lock, self._lock:
             b = self._block_of.get(("user", None, None))
             if b is None:
                 b = self._block_of[("user", None, None)] = len(self._blocks)

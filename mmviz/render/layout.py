@@ -41,7 +41,7 @@ from .palette import (CHANGED_STYLE, DETACHED_STYLE, HIDDEN_STYLE, KINDS,  # noq
 
 BAND_VMAS = 120             # above this many VMAs, a focus gets a detail band
 FONT = 9
-CHAR_PX = 6.9               # average width of one FONT-point character at 100 dpi
+CHAR_PX = 7.8               # width of a FONT-point character at 100 dpi (hex digits, the widest)
 LINE_PX = 14.5
 STRIP_PX = 6                # height of the "in i_mmap" strip
 BASE_DPI = 100              # sizes in pixels are pixels of a 100-dpi picture
@@ -406,18 +406,34 @@ def _empty_note(p: Panel, animated):
 # --- boxes ------------------------------------------------------------------------------------------
 
 def _geometry(p: Panel, vmas):
-    """(vma, row, x0, x1, y0, y1) of every piece of every VMA in the panel."""
+    """(vma, row, x0, x1, y0, y1) of every piece of every VMA in the panel. VMAs that overlap
+    (an in-flight one under its replacement, or both halves of a merge in progress) share
+    their slot: the first attached one on top, the others (detached first) below."""
     boxes = []
     lo, hi = p.box
-    attached = [(v.start, v.end) for v in vmas if not v.detached]
+    mid = (lo + hi) / 2
+    lane = _lanes(vmas)
     for v in vmas:
-        top = hi
-        if v.detached and any(s < v.end and v.start < e for s, e in attached):
-            top = (lo + hi) / 2 - 0.02          # share the slot: detached below
+        y0, y1 = {0: (lo, hi), 1: (mid + 0.02, hi), 2: (lo, mid - 0.02)}[lane[v.id]]
         for r, x0, x1 in split_span(p.axis.x(v.start), p.axis.x(v.end), p.cuts):
             yb = p.ybase(r)
-            boxes.append((v, r, x0, x1, yb + lo, yb + top))
+            boxes.append((v, r, x0, x1, yb + y0, yb + y1))
     return boxes
+
+
+def _lanes(vmas) -> dict:
+    """{vma id: 0 (the whole slot), 1 (its upper half) or 2 (its lower half)}."""
+    order = sorted(vmas, key=lambda v: (v.start, v.detached, v.id))
+    lane = {v.id: 0 for v in order}
+    for i, a in enumerate(order):
+        for b in order[i + 1:]:
+            if b.start >= a.end:
+                break
+            top, bottom = (a, b) if (a.detached, a.id) <= (b.detached, b.id) else (b, a)
+            if lane[top.id] != 2:
+                lane[top.id] = 1
+            lane[bottom.id] = 2
+    return lane
 
 
 def _draw_boxes(p: Panel, vmas, names, scale, animated):
@@ -516,15 +532,18 @@ def _changed_marks(p: Panel, vmas, highlight):
     for v, r, x0, x1, y0, y1 in _geometry(p, vmas):
         if v.id in highlight:
             halo.append(_rect(x0 - ox, x1 + ox, y0 - oy, y1 + oy))
-            mx.append((x0 + x1) / 2)
-            my.append(y1 + 9 / p.px_y)
+            if y1 >= p.ybase(r) + p.box[1] - 1e-9:      # a box in a lower half has no room
+                mx.append((x0 + x1) / 2)
+                my.append(y1 + 9 / p.px_y)
     if not halo:
         return []
-    return [_gid(p.ax.add_collection(PolyCollection(
-                halo, facecolors="none", edgecolors=CHANGED_STYLE["edge"],
-                linewidths=CHANGED_STYLE["lw"], zorder=2.5, joinstyle="round")), "mmviz-changed"),
-            p.ax.scatter(mx, my, marker="v", s=70, color=CHANGED_STYLE["edge"], zorder=6,
-                         clip_on=False)]
+    arts = [_gid(p.ax.add_collection(PolyCollection(
+        halo, facecolors="none", edgecolors=CHANGED_STYLE["edge"],
+        linewidths=CHANGED_STYLE["lw"], zorder=2.5, joinstyle="round")), "mmviz-changed")]
+    if mx:
+        arts.append(p.ax.scatter(mx, my, marker="v", s=70, color=CHANGED_STYLE["edge"],
+                                 zorder=6, clip_on=False))
+    return arts
 
 
 def _gid(artist, gid):
@@ -581,10 +600,12 @@ def _box_labels(p: Panel, boxes, names, scale):
             continue
         label, state = box_label(v, (x1 - x0) * p.px_x, (y1 - y0) * p.px_y, names, cpx, lpx)
         xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
-        if label and state:          # the label above the middle, the state words below
-            arts.append(_text(p.ax, xm, ym + 2 / p.px_y, label, ha="center", va="bottom",
+        if label and state:          # one block, centred: the label, the state words under it
+            total = (label.count("\n") + 2) * lpx
+            split = ym + (lpx - total / 2) / p.px_y
+            arts.append(_text(p.ax, xm, split + 2 / p.px_y, label, ha="center", va="bottom",
                               **style))
-            arts.append(_text(p.ax, xm, ym - 3 / p.px_y, state, ha="center", va="top",
+            arts.append(_text(p.ax, xm, split - 2 / p.px_y, state, ha="center", va="top",
                               weight="bold", **style))
         elif label or state:
             arts.append(_text(p.ax, xm, ym, label or state, ha="center", va="center",
