@@ -128,31 +128,37 @@ class TextStamps:
         dst = buf[t0:t1, l0:l1, :3]
         dst[...] = (src[:, :, :3] * a + dst * (1.0 - a) + 0.5).astype(np.uint8)
 
+    def _scratch(self):
+        """A transparent canvas kept for rendering stamps (cleared before each)."""
+        if getattr(self, "_fig", None) is None:
+            self._fig = Figure(figsize=(16, 6), dpi=self.dpi, facecolor=(1, 1, 1, 0))
+            FigureCanvasAgg(self._fig)
+        return self._fig
+
     def _render(self, text):
-        """(RGBA pixels, anchor column, anchor row) of the text alone, on transparency, on a
-        canvas just big enough for it (sized from the text's extent where it stands)."""
+        """(RGBA pixels, anchor column, anchor row) of the text alone, on transparency: drawn
+        on a scratch canvas, where it has room on the side it grows to."""
         import numpy as np
         args, kw = text._mmviz_args
-        ext = text.get_window_extent(text.figure.canvas.get_renderer())
-        wpx, hpx = int(ext.width) + 80, int(ext.height) + 80
-        fig = Figure(figsize=(wpx / self.dpi, hpx / self.dpi), dpi=self.dpi,
-                     facecolor=(1, 1, 1, 0))
-        canvas = FigureCanvasAgg(fig)
+        fig = self._scratch()
+        renderer = fig.canvas.get_renderer()
+        renderer.clear()
         wpx, hpx = int(fig.bbox.width), int(fig.bbox.height)
-        # the anchor, on a whole pixel, where the text has room on the side it grows to
         ax_px = {"left": 40, "right": wpx - 40}.get(kw.get("ha", "left"), wpx // 2)
         ay_px = {"bottom": 40, "baseline": 40, "top": hpx - 40}.get(kw.get("va", "baseline"),
                                                                    hpx // 2)
         t = fig.text(ax_px / fig.bbox.width, ay_px / fig.bbox.height, *args,
                      transform=fig.transFigure, **kw)
-        with rc():
-            canvas.draw()
-            renderer = canvas.get_renderer()
-            ext = t.get_window_extent(renderer)
-            patch = t.get_bbox_patch()
-            if patch is not None:
-                ext = ext.union([ext, patch.get_window_extent(renderer)])
-        buf = np.asarray(canvas.buffer_rgba())
+        try:
+            with rc():
+                t.draw(renderer)
+                ext = t.get_window_extent(renderer)
+                patch = t.get_bbox_patch()
+                if patch is not None:
+                    ext = ext.union([ext, patch.get_window_extent(renderer)])
+        finally:
+            t.remove()
+        buf = np.asarray(renderer.buffer_rgba())
         H = buf.shape[0]
         x0, x1 = max(int(ext.x0) - 2, 0), min(int(ext.x1) + 3, buf.shape[1])
         r0, r1 = max(int(H - ext.y1) - 2, 0), min(int(H - ext.y0) + 3, H)

@@ -183,8 +183,9 @@ class FrameBuilder:
         return p
 
     def layout_key(self, snap, changed) -> int:
-        """The number of the distinct picture this state draws as."""
-        key = (id(snap.vmas), snap.map_count, snap.pending_action, changed)
+        """The number of the distinct picture this state draws as: the picture shows the
+        VMAs and which changed (map_count and the pending action are in the caption)."""
+        key = (id(snap.vmas), changed)
         with self._lock:
             k = self._layout_keys.get(key)
             if k is None:

@@ -292,8 +292,8 @@ class LayoutPainter:
         canvas = self.fig.canvas
         if self._background is None:
             self._first_draw()
-        key = (id(snapshot.vmas), snapshot.map_count, snapshot.pending_action, title,
-               id(names))
+        key = (id(snapshot.vmas), title, id(names)) + (
+            (snapshot.map_count, snapshot.pending_action) if self.heading else ())
         hit = self._bases.get(key)
         buf = numpy.asarray(canvas.buffer_rgba())
         with _rc():
@@ -527,22 +527,26 @@ def _overlays(p: Panel, boxes, PolyCollection):
 def _changed_marks(p: Panel, vmas, highlight):
     """A vermillion halo round each changed box (just outside it) and a ▼ above it."""
     from matplotlib.collections import PolyCollection
-    halo, mx, my = [], [], []
+    halo, marks = [], []
     ox, oy = 3.5 / p.px_x, 3.5 / p.px_y
+    tw, th = 6 / p.px_x, 9 / p.px_y                  # the ▼: 12 px wide, 9 px tall
     for v, r, x0, x1, y0, y1 in _geometry(p, vmas):
-        if v.id in highlight:
-            halo.append(_rect(x0 - ox, x1 + ox, y0 - oy, y1 + oy))
-            if y1 >= p.ybase(r) + p.box[1] - 1e-9:      # a box in a lower half has no room
-                mx.append((x0 + x1) / 2)
-                my.append(y1 + 9 / p.px_y)
+        if v.id not in highlight:
+            continue
+        halo.append(_rect(x0 - ox, x1 + ox, y0 - oy, y1 + oy))
+        if y1 >= p.ybase(r) + p.box[1] - 1e-9:      # a box in a lower half has no room
+            xm, yt = (x0 + x1) / 2, y1 + 5 / p.px_y
+            marks.append([(xm - tw, yt + th), (xm + tw, yt + th), (xm, yt)])
     if not halo:
         return []
+    edge = CHANGED_STYLE["edge"]
     arts = [_gid(p.ax.add_collection(PolyCollection(
-        halo, facecolors="none", edgecolors=CHANGED_STYLE["edge"],
-        linewidths=CHANGED_STYLE["lw"], zorder=2.5, joinstyle="round")), "mmviz-changed")]
-    if mx:
-        arts.append(p.ax.scatter(mx, my, marker="v", s=70, color=CHANGED_STYLE["edge"],
-                                 zorder=6, clip_on=False))
+        halo, facecolors="none", edgecolors=edge, linewidths=CHANGED_STYLE["lw"], zorder=2.5,
+        joinstyle="round")), "mmviz-changed")]
+    if marks:
+        pc = PolyCollection(marks, facecolors=edge, edgecolors=edge, linewidths=0.5, zorder=6)
+        pc.set_clip_on(False)
+        arts.append(_gid(p.ax.add_collection(pc), "mmviz-changed-marker"))
     return arts
 
 
