@@ -104,7 +104,7 @@ def _static_breaks(p: Panel, scale):
     base_y = (p.strip[0] if p.strip else p.box[0]) - 3 / p.px_y
     segs = [[(0, p.ybase(r) + base_y), (p.cuts[r + 1] - p.cuts[r], p.ybase(r) + base_y)]
             for r in range(p.nrows)]
-    p.ax.add_collection(LineCollection(segs, colors=FAINT, linewidths=0.8, zorder=0))
+    _coll(p.ax, LineCollection(segs, colors=FAINT, linewidths=0.8, zorder=0))
     brk = p.axis.breaks()
     slash, slots = [], [[] for _ in range(p.nrows)]
     order = sorted(range(len(brk)), key=lambda i: -(brk[i][2] - brk[i][1]))
@@ -123,7 +123,7 @@ def _static_breaks(p: Panel, scale):
         if rank < (120 if p.dense else 400):
             _break_label(p, slots[r], lx, yb + base_y - 4 / p.px_y, human_bytes(a1 - a0), scale)
     if slash:
-        p.ax.add_collection(LineCollection(slash, colors=MUTED, linewidths=1.1, zorder=4))
+        _coll(p.ax, LineCollection(slash, colors=MUTED, linewidths=1.1, zorder=4))
 
 
 def _break_label(p: Panel, slots, lx, y, text, scale):
@@ -296,6 +296,7 @@ class LayoutPainter:
             (snapshot.map_count, snapshot.pending_action) if self.heading else ())
         hit = self._bases.get(key)
         buf = numpy.asarray(canvas.buffer_rgba())
+        self.fig._mmviz_lite = True          # every text here is pasted: no Text artists
         with _rc():
             if hit is not None and hit[0] is snapshot.vmas:
                 buf[...] = hit[1]
@@ -307,6 +308,7 @@ class LayoutPainter:
                 while len(self._bases) > BASE_CACHE:
                     self._bases.popitem(last=False)
             self._paint(self._draw_marks(snapshot, frozenset(highlight or ()), True))
+        self.fig._mmviz_lite = False
         return canvas_png(canvas)
 
     def _first_draw(self):
@@ -339,8 +341,10 @@ def _rc():
 
 
 def _text(where, x, y, s, **kw):
+    """A text that recurs between pictures (pasted from the stamp cache by `png`)."""
     from ._mpl import stamped_text
-    return stamped_text(where, x, y, s, **kw)
+    fig = where if not hasattr(where, "transData") else where.figure
+    return stamped_text(where, x, y, s, lite=getattr(fig, "_mmviz_lite", False), **kw)
 
 
 def _zoom_patch(x0, x1, y0, y1):
@@ -475,7 +479,7 @@ def _draw_unmapped(p: Panel, vmas, scale):
     pc = PolyCollection(polys, facecolors="none", edgecolors=UNMAPPED_STYLE["edge"],
                         linestyles=[UNMAPPED_STYLE["linestyle"]], linewidths=1.0, zorder=1)
     pc.set_gid("mmviz-unmapped")
-    return [p.ax.add_collection(pc)] + arts
+    return [_coll(p.ax, pc)] + arts
 
 
 def _kind_collections(p: Panel, boxes, PolyCollection):
@@ -490,12 +494,12 @@ def _kind_collections(p: Panel, boxes, PolyCollection):
                             alpha=DETACHED_STYLE["alpha"] if detached else None,
                             linestyles=[DETACHED_STYLE["linestyle"]] if detached else "solid")
         pc.set_gid(f"mmviz-{kind}{'-detached' if detached else ''}")
-        arts.append(p.ax.add_collection(pc))
+        arts.append(_coll(p.ax, pc))
         if detached:      # a crisp dashed outline over the faded fill, inside any lock outline
             ix, iy = 5 / p.px_x, 5 / p.px_y
             inner = [[(a[0] + ix, a[1] + iy), (b[0] + ix, b[1] - iy), (c[0] - ix, c[1] - iy),
                       (d[0] - ix, d[1] + iy)] for a, b, c, d in polys]
-            arts.append(p.ax.add_collection(PolyCollection(
+            arts.append(_coll(p.ax, PolyCollection(
                 inner, facecolors="none", edgecolors="#333333", linewidths=1.4,
                 linestyles=[DETACHED_STYLE["linestyle"]], zorder=3.1)))
     return arts
@@ -513,11 +517,11 @@ def _overlays(p: Panel, boxes, PolyCollection):
             hidden.append(_rect(x0 + ix, x1 - ix, y0 + iy, y1 - iy))
     arts = []
     if locked:
-        arts.append(_gid(p.ax.add_collection(PolyCollection(
+        arts.append(_gid(_coll(p.ax, PolyCollection(
             locked, facecolors="none", edgecolors=LOCKED_STYLE["edge"],
             linewidths=LOCKED_STYLE["lw"], zorder=3)), "mmviz-write-locked"))
     if hidden:
-        arts.append(_gid(p.ax.add_collection(PolyCollection(
+        arts.append(_gid(_coll(p.ax, PolyCollection(
             hidden, facecolors="none", edgecolors=HIDDEN_STYLE["edge"],
             hatch=HIDDEN_STYLE["hatch"], linewidths=HIDDEN_STYLE["lw"],
             linestyles=[HIDDEN_STYLE["linestyle"]], zorder=3)), "mmviz-hidden"))
@@ -540,14 +544,19 @@ def _changed_marks(p: Panel, vmas, highlight):
     if not halo:
         return []
     edge = CHANGED_STYLE["edge"]
-    arts = [_gid(p.ax.add_collection(PolyCollection(
+    arts = [_gid(_coll(p.ax, PolyCollection(
         halo, facecolors="none", edgecolors=edge, linewidths=CHANGED_STYLE["lw"], zorder=2.5,
         joinstyle="round")), "mmviz-changed")]
     if marks:
         pc = PolyCollection(marks, facecolors=edge, edgecolors=edge, linewidths=0.5, zorder=6)
         pc.set_clip_on(False)
-        arts.append(_gid(p.ax.add_collection(pc), "mmviz-changed-marker"))
+        arts.append(_gid(_coll(p.ax, pc), "mmviz-changed-marker"))
     return arts
+
+
+def _coll(ax, collection):
+    """Add a collection with fixed limits (the axes' limits are set: no autoscaling)."""
+    return ax.add_collection(collection, autolim=False)
 
 
 def _gid(artist, gid):
@@ -577,7 +586,7 @@ def _rmap_strips(p: Panel, boxes, PolyCollection):
         face = style.get("face", "none") if hatch is None else "none"
         pc = PolyCollection(polys, facecolors=face, edgecolors=style["edge"], linewidths=0.8,
                             hatch=hatch, linestyles=[style.get("linestyle", "solid")], zorder=2)
-        arts.append(_gid(p.ax.add_collection(pc), gid))
+        arts.append(_gid(_coll(p.ax, pc), gid))
     return arts
 
 
@@ -663,7 +672,7 @@ def _draw_binned(painter, p: Panel, vmas, animated):
             face, edge, hatch, _ = KINDS[k]
             pc = PolyCollection(rows, facecolors=face, edgecolors="none", hatch=hatch or None,
                                 zorder=2)
-            arts.append(_gid(p.ax.add_collection(pc), f"mmviz-{k}"))
+            arts.append(_gid(_coll(p.ax, pc), f"mmviz-{k}"))
     for a in arts:
         a.set_animated(animated)
     return arts
@@ -683,7 +692,7 @@ def _binned_marks(p: Panel, snapshot, highlight):
             my.append(p.ybase(r) + hi + 6 / p.px_y)
     if not segs:
         return []
-    return [_gid(p.ax.add_collection(LineCollection(
+    return [_gid(_coll(p.ax, LineCollection(
                 segs, colors=CHANGED_STYLE["edge"], linewidths=2.0, zorder=4)),
                  "mmviz-changed-tick"),
             p.ax.scatter(mx, my, marker="v", s=50, color=CHANGED_STYLE["edge"], zorder=6,
