@@ -49,7 +49,7 @@ ARM = """([sel, x]) => {
       caption: text('.mmviz-layout-caption').trim() === x.caption,
       layout: !x.layout_changed || img.getAttribute('src') !== oldSrc,
       cursor: !!q(`.mmviz-timeline-cursor .mmviz-cursor[data-seq="${x.seq}"]`),
-      callstack: !!q(`.mmviz-callstack svg[data-seq="${x.seq}"]`),
+      callstack: !!q(`.mmviz-callstack svg[data-key="${x.callstack}"]`),
       source: text('.mmviz-source').includes(x.source),
       marks: x.marks.every((s) => q('.mmviz-marks').innerHTML.includes(s)),
     };
@@ -91,7 +91,9 @@ def expectations(steps):
                  if f.callgraph_node is not None else [])
         if f.source_line:
             marks.append(f"-{f.source_line} {{")
+        key = re.search(r"data-key='([0-9a-f]+)'", f.callstack).group(1)
         out.append({"seq": i, "label": f"event {i} / {len(t.events) - 1}", "banner": banner,
+                    "callstack": key,
                     "caption": f.layout_caption, "layout_changed": f.layout_png != prev.layout_png,
                     "source": src, "marks": marks})
         prev = f

@@ -17,6 +17,7 @@ import html
 import re
 import shutil
 import subprocess
+import zlib
 
 from ..trace.query import POINTER_CALLS, CallNode, CallTree, call_tree, is_pointer_call  # noqa: F401
 from .palette import HOOK_EDGE, NOW, NOW_OUTLINE, NOW_PATH
@@ -323,8 +324,10 @@ def callstack_svg(trace, i, max_rows=44, scale=1.0) -> str:
         weight = " font-weight='bold'" if is_cur else ""
         body.append(f"<text x='{x + 5}' y='{y + lh - 7 * scale}' fill='{colour}'{weight}>"
                     f"{html.escape(label)}</text>")
+    inner = "".join(body)
+    key = zlib.crc32(inner.encode()) & 0xFFFFFFFF      # same picture, same key: not re-sent
     return (f"<svg xmlns='http://www.w3.org/2000/svg' class='mmviz-callstack-svg' "
-            f"data-seq='{i}' width='{width:.0f}' height='{lh * len(rows) + 6:.0f}' "
+            f"data-key='{key:08x}' width='{width:.0f}' height='{lh * len(rows) + 6:.0f}' "
             f"font-family='DejaVu Sans Mono, monospace' font-size='{11.5 * scale:g}'>"
-            + "".join(body) + "</svg>")
+            + inner + "</svg>")
 
