@@ -334,6 +334,8 @@ def generate(seed, n: int = 5, scenarios=None) -> list:
         key = (name, kernel)
         if key not in cache:
             cache[key] = record(name, kernel=kernel)
+        if cache[key].result.outcome == "unsupported":
+            continue                  # nothing ran: this kernel lacks what the scenario needs
         qs = trace_questions(cache[key], rng)
         q = qs[rng.randrange(len(qs))]
         if q.prompt in seen:

@@ -8,7 +8,7 @@ from mmviz.trace import Trace
 
 import pytest
 
-from mmviz.scenarios import names
+from mmviz.scenarios import all_names, names
 
 MMVIZ = [sys.executable, "-m", "mmviz.cli.main"]
 
@@ -20,9 +20,19 @@ def run(*args):
 def test_scenarios_lists_every_name_with_a_title():
     out = run("scenarios")
     assert out.returncode == 0
-    lines = out.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == names()
-    assert all(len(line.split(None, 1)) == 2 for line in lines)
+    header, *lines = out.stdout.splitlines()
+    assert header.split()[:2] == ["scenario", "variants"]
+    lines = [line for line in lines if line and not line.endswith(":")]
+    assert [line.split()[0] for line in lines] == all_names()
+    assert all(len(line.split(None, 2)) == 3 for line in lines)     # name, variants, title
+
+
+def test_explore_prints_the_table_and_refuses_a_bad_limit():
+    out = run("explore", "race-hugetlbfs-no-hide")
+    assert out.returncode == 0 and "half-built" in out.stdout
+    assert "shortest failing schedule: B runs after A's event" in out.stdout
+    bad = run("explore", "race-hugetlbfs-no-hide", "--limit", "-1")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_trace_text_shows_steps_locks_violations_and_layout():

@@ -59,7 +59,7 @@ def test_baseline_self_deadlocks_when_the_action_fails_hidden():
     assert all(e.kind in ("error",) for e in after), after
 
 
-@pytest.mark.parametrize("kernel", ["v3", "v4"])
+@pytest.mark.parametrize("kernel", ["v3", "v4", "mainline"])
 def test_later_variants_unlock_before_unmapping(kernel):
     t = record("action-fail-hidden", kernel=kernel)
     assert t.violations == ()
@@ -115,7 +115,7 @@ def test_v3_order_differs_rmap_unlock_before_success_hook():
     assert t.final.vmas != ()
 
 
-@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4"])
+@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4", "mainline"])
 def test_mapped_never_called_on_merge(kernel):
     t = record("file-merge-skips-mapped", kernel=kernel)
     assert _hook_events(t, "vm_ops->mapped") == []
@@ -123,7 +123,7 @@ def test_mapped_never_called_on_merge(kernel):
     assert t.final.map_count == 1
 
 
-@pytest.mark.parametrize("kernel", ["v3", "v4"])
+@pytest.mark.parametrize("kernel", ["v3", "v4", "mainline"])
 def test_mapped_called_exactly_once_for_a_new_vma(kernel):
     t = record("file-prepare", kernel=kernel)
     assert len(_hook_events(t, "vm_ops->mapped")) == 1
@@ -133,7 +133,7 @@ def test_baseline_has_no_mapped_hook():
     assert _hook_events(record("file-prepare", kernel="baseline"), "vm_ops->mapped") == []
 
 
-@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4"])
+@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4", "mainline"])
 def test_mapped_not_called_when_the_action_fails(kernel):
     t = record("remap-pfn-fail", kernel=kernel)
     assert _hook_events(t, "vm_ops->mapped") == []
@@ -251,9 +251,10 @@ def test_mapped_may_replace_private_data():
 
 
 def test_every_scenario_runs_under_every_variant_with_no_lock_left_held():
+    from mmviz.model.variants import KERNELS
     from mmviz.scenarios import names
     for name in names():
-        for kernel in ("baseline", "v3", "v4"):
+        for kernel in KERNELS:
             t = record(name, kernel=kernel, validate=True)
             assert t.events
             if t.result.outcome != "deadlock":
@@ -276,17 +277,21 @@ def test_compat_unmap_over_a_fixed_replacement_double_frees():
     assert t.result.ret == -Errno.ENOMEM and t.final.map_count == -1
 
 
-@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4"])
-def test_swapped_file_reference_is_dropped_on_abort(kernel):
-    """Spec §6h: mmap_prepare swapped desc->vm_file; a later failure must fput the new file."""
+@pytest.mark.parametrize("kernel", ["baseline", "v3", "v4", "mainline"])
+def test_swapped_file_reference_on_abort(kernel):
+    """Spec §6h: mmap_prepare swapped desc->vm_file; a later failure must fput the new file.
+    Only mainline has that fix (31 Mar 2026); earlier kernels leak it, and the model says so."""
     w = mmviz.World(kernel=kernel)
     fd = w.open_driver(DriverSpec("regular", name="zero", swap_file=True))
     original = w.fget(fd)
     w.faults.arm("alloc")
     assert w.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0) == -Errno.ENOMEM
     swapped = [f for f in w.all_files() if f.f_inode.kind == "shmem-zero"]
-    assert len(swapped) == 1 and swapped[0].f_count == 0
+    fixed = kernel == "mainline"
+    assert len(swapped) == 1 and swapped[0].f_count == (0 if fixed else 1)
     assert original.f_count == 1            # only the fd's reference
+    leaks = [(r["what"], r["file"], r["count"], r["owners"]) for r in w.file_ref_reports]
+    assert leaks == ([] if fixed else [("file_ref_leak", swapped[0].label, 1, 0)])
     w.validate()
 
 

@@ -11,11 +11,11 @@ import re
 import pytest
 
 from mmviz.render.text import transcript
-from mmviz.scenarios import names, record
+from mmviz.scenarios import all_names, names, record
 from mmviz.trace import Trace
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
-KERNELS = ("baseline", "v3", "v4")
+KERNELS = ("baseline", "v3", "v4", "mainline")
 
 
 def _normalise(text: str) -> str:
@@ -24,7 +24,7 @@ def _normalise(text: str) -> str:
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", all_names())
 def test_golden(name, kernel, update_goldens):
     t = record(name, kernel=kernel, validate=True)
     text = transcript(t)

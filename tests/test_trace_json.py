@@ -65,7 +65,7 @@ def test_version_1_files_still_load():
 
 
 @pytest.mark.parametrize("mutate, words", [
-    (lambda d: d.update(version=3), "version"),
+    (lambda d: d.update(version=4), "version"),
     (lambda d: d.update(format="other"), "format"),
     (lambda d: d.pop("events"), "events"),
     (lambda d: d["events"][0].update(kind="dance"), "kind"),

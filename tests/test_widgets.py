@@ -345,6 +345,8 @@ def _derive(q, t):
             return "deadlock" in q.answer
         if r.outcome == "build-error":
             return "does not build" in q.answer
+        if r.outcome == "unsupported":
+            return "not possible" in q.answer
         return q.answer == (f"-{r.errno}" if r.errno else f"{r.ret:#x} (the address of the new mapping)")
     if q.kind == "hook-runs":
         runs = any(e.kind == "hook" and e.fn == q.subject for e in ev)

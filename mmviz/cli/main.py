@@ -22,13 +22,14 @@ class _Parser(argparse.ArgumentParser):
 def _add_trace_args(p, scenario_names):
     p.add_argument("name", metavar="NAME", choices=scenario_names,
                    help="a scenario name (see `mmviz scenarios`)")
-    p.add_argument("--kernel", choices=KERNELS, default="v4", help="kernel variant (default v4)")
+    p.add_argument("--kernel", choices=KERNELS, default="v4",
+                   help="kernel variant: " + ", ".join(KERNELS) + " (default v4)")
     p.add_argument("--nommu", action="store_true", help="model a kernel without an MMU")
 
 
 def build_parser():
-    from ..scenarios import names
-    scenario_names = names()
+    from ..scenarios import all_names, race_names
+    scenario_names = all_names()
     parser = _Parser(prog="mmviz", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -48,6 +49,15 @@ def build_parser():
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts")
     s.add_argument("--only", metavar="NOTEBOOK", action="append", help="export only this notebook")
+    x = sub.add_parser("explore", help="run a race under every single-switch schedule and "
+                                       "list the ones that go wrong")
+    x.add_argument("name", metavar="RACE", choices=race_names(),
+                   help="a race (see `mmviz scenarios`)")
+    x.add_argument("--kernel", choices=KERNELS, default="v4", help="kernel variant (default v4)")
+    x.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="try only the first N switch points of task A")
+    x.add_argument("--show", action="store_true",
+                   help="also print the transcript of the shortest failing schedule")
     lab = sub.add_parser("lab", help="open the lessons in JupyterLab (127.0.0.1, token auth)")
     lab.add_argument("--port", type=int, default=8888, help="port to listen on (default 8888)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
@@ -55,10 +65,37 @@ def build_parser():
 
 
 def cmd_scenarios(args):
-    from ..scenarios import SCENARIOS
-    width = max(len(s.name) for s in SCENARIOS)
-    for s in SCENARIOS:
-        print(f"{s.name:<{width}}  {s.title}")
+    """Each scenario, its title, and the variants it tells apart (recorded under each: the
+    groups differ in outcome, violations, warnings or final VMAs; '-' if none); then the
+    races of two tasks, told apart under their own schedule (`mmviz explore` tries others)."""
+    from ..scenarios import RACES, SCENARIOS
+    from ..scenarios.distinguish import distinguishes
+    width = max(len(s.name) for s in [*SCENARIOS, *RACES])
+    rows = [(s.name, distinguishes(s.name), s.title) for s in SCENARIOS]
+    races = [(r.name, distinguishes(r.name), r.title) for r in RACES]
+    dwidth = max(len("variants told apart"), *(len(d) for _, d, _ in rows + races))
+    print(f"{'scenario':<{width}}  {'variants told apart':<{dwidth}}  title")
+    for name, dist, title in rows:
+        print(f"{name:<{width}}  {dist:<{dwidth}}  {title}")
+    print("\nraces of two tasks (mmviz trace NAME, mmviz explore NAME):")
+    for name, dist, title in races:
+        print(f"{name:<{width}}  {dist:<{dwidth}}  {title}")
+    return 0
+
+
+def cmd_explore(args):
+    from ..scenarios import get_race, run_race
+    from ..scenarios.explore import explore, table
+    if args.limit is not None and args.limit < 0:
+        from ..model.errors import InputError
+        raise InputError("--limit must be 0 or more switch points")
+    race = get_race(args.name)
+    ex = explore(race, args.kernel, args.limit)
+    sys.stdout.write(table(ex))
+    s = ex.shortest_failing
+    if args.show and s is not None:
+        from ..render.text import transcript
+        sys.stdout.write("\n" + transcript(run_race(race, args.kernel, schedule=s.schedule)))
     return 0
 
 
@@ -94,7 +131,7 @@ def cmd_lab(args):
 
 
 COMMANDS = {"scenarios": cmd_scenarios, "trace": cmd_trace, "export": cmd_export,
-            "maps": cmd_maps, "slides": cmd_slides, "lab": cmd_lab}
+            "maps": cmd_maps, "slides": cmd_slides, "explore": cmd_explore, "lab": cmd_lab}
 
 
 def main(argv=None) -> int:

@@ -18,7 +18,8 @@ def say(trace, event) -> str:
 def result_words(t) -> str:
     """'returns -ENOMEM', 'returns 0x10000000', or 'DEADLOCK' / 'BUILD ERROR' as is."""
     r = t.result
-    return r.summary() if r.outcome in ("deadlock", "build-error") else "returns " + r.summary()
+    return (r.summary() if r.outcome in ("deadlock", "build-error", "unsupported")
+            else "returns " + r.summary())
 
 
 def outcome(trace) -> str:
@@ -80,8 +81,8 @@ class OutcomeMatrix:
 
 def _cell(t):
     r = t.result
-    text = {"deadlock": "DEADLOCK", "build-error": "BUILD ERROR"}.get(
-        r.outcome, f"-{r.errno}" if r.errno else "ok")
+    text = {"deadlock": "DEADLOCK", "build-error": "BUILD ERROR",
+            "unsupported": "n/a (lacks it)"}.get(r.outcome, f"-{r.errno}" if r.errno else "ok")
     left = bool(r.errno and t.final.vmas)
     lock = bool(t.violations and r.outcome != "deadlock")
     text += f" +{len(t.final.vmas)} VMA" if left else ""

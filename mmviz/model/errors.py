@@ -15,3 +15,19 @@ class ModelBug(MmvizError, AssertionError):
 
 class TaskHung(MmvizError, RuntimeError):
     """The modelled task self-deadlocked; the world cannot run further syscalls."""
+
+
+class Unsupported(MmvizError):
+    """What a driver or scenario needs does not exist in the chosen kernel variant.
+
+    `feature` is one of variants.FEATURES; a scenario that raises it ends with the outcome
+    "unsupported" (the trace's sentence says what the variant lacks), never with a
+    behaviour borrowed from a later kernel.
+    """
+
+    def __init__(self, feature: str, kernel: str, driver: str = ""):
+        self.feature = feature
+        self.kernel = kernel
+        self.driver = driver
+        super().__init__(f"the {kernel} kernel has no {feature}, which "
+                         f"{driver or 'this driver'} needs")

@@ -11,6 +11,7 @@ _SHARED_MAYWRITE = VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE
 def get_file(f):
     """Take a reference on f. (include/linux/fs.h)"""
     f.f_count += 1
+    f.world.files_touched.add(f)      # checked when the system call returns (file_refs.py)
     return f
 
 
@@ -19,6 +20,7 @@ def fput(f):
     if f.f_count <= 0:
         raise ModelBug(f"fput on {f.label} with no reference left")
     f.f_count -= 1
+    f.world.files_touched.add(f)
 
 
 def vma_set_file(vma, f):

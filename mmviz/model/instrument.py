@@ -67,7 +67,7 @@ def kernel_function(source: str, faithfulness: str = "faithful", quiet: bool = F
                 return fn(*args, **kwargs)
             stack = world.current.stack
             stack.append(name)
-            loud = not quiet and world.hook is not None
+            loud = not quiet and (world.hook is not None or world.sched is not None)
             if loud:
                 world.emit("call", "call", source=source)
             try:

@@ -62,6 +62,10 @@ class address_space:
         self.i_mmap_rwsem = rwsem
         self.i_mmap_writable = 0
 
+    @property
+    def world(self):
+        return self.host.world
+
 
 class inode:
     """Just enough of an inode: identity, name, size and its mapping."""
@@ -86,14 +90,17 @@ class file_operations:
     `mmap_prepare_fn` is how a stacked file's lower hook is reached through vfs_mmap.
     """
 
-    __slots__ = ("name", "mmap", "mmap_prepare", "get_unmapped_area", "is_shmem")
+    __slots__ = ("name", "mmap", "mmap_prepare", "get_unmapped_area", "is_shmem",
+                 "mmap_capabilities")
 
-    def __init__(self, name, mmap=None, mmap_prepare=None, get_unmapped_area=None, is_shmem=False):
+    def __init__(self, name, mmap=None, mmap_prepare=None, get_unmapped_area=None, is_shmem=False,
+                 mmap_capabilities=None):
         self.name = name
         self.mmap = mmap
         self.mmap_prepare = mmap_prepare
-        self.get_unmapped_area = get_unmapped_area
+        self.get_unmapped_area = get_unmapped_area   # (file, addr, len, pgoff, flags) -> addr
         self.is_shmem = is_shmem
+        self.mmap_capabilities = mmap_capabilities   # (file) -> NOMMU_MAP_* bits (nommu)
 
 
 class file:
@@ -136,7 +143,7 @@ class vm_area_struct:
     __slots__ = ("id", "vm_mm", "vm_start", "vm_end", "vm_pgoff", "vm_file", "vm_flags",
                  "vm_page_prot", "anon_vma", "anon_vma_chain", "vm_ops", "vm_private_data",
                  "vm_lock_seq", "vm_refcnt", "vm_policy", "anon_name", "vm_userfaultfd_ctx",
-                 "shared_rb", "hidden", "closed", "freed")
+                 "shared_rb", "vm_lock", "hidden", "setup_pending", "closed", "freed")
 
     def __init__(self, mm, ident):
         _set(self, "vm_mm", mm)
@@ -157,7 +164,9 @@ class vm_area_struct:
         _set(self, "anon_name", None)
         _set(self, "vm_userfaultfd_ctx", None)
         _set(self, "shared_rb", None)     # the address_space whose i_mmap holds this VMA
+        _set(self, "vm_lock", None)       # readers and waiters of the per-VMA lock (locking.py)
         _set(self, "hidden", False)       # model-only: linked while i_mmap_rwsem is held (hide flag)
+        _set(self, "setup_pending", False)  # model-only: its mmap's action/hooks have not finished
         _set(self, "closed", False)       # model-only: ->close has run
         _set(self, "freed", False)        # model-only: freed (catches a double free)
         mm.vma_journal_add(self)
@@ -203,7 +212,7 @@ def vma_is_special(vma) -> bool:
 
 
 class mmap_action:
-    """What to do once the VMA exists (include/linux/mm_types.h, v4 shape).
+    """What to do once the VMA exists (include/linux/mm_types.h; v4 and mainline fields).
 
     type is one of MMAP_NOTHING, MMAP_REMAP_PFN, MMAP_IO_REMAP_PFN, MMAP_SIMPLE_IO_REMAP,
     MMAP_MAP_KERNEL_PAGES; the per-type parameters live in `remap`, `simple_ioremap` and
@@ -211,15 +220,17 @@ class mmap_action:
     """
 
     __slots__ = ("type", "remap", "simple_ioremap", "map_kernel", "success_hook",
-                 "error_hook", "hide_from_rmap_until_complete")
+                 "error_hook", "error_override", "hide_from_rmap_until_complete", "world")
 
-    def __init__(self):
+    def __init__(self, world=None):
+        self.world = world              # model-only: lets check_mmap_action(action) report
         self.type = "MMAP_NOTHING"
         self.remap = {}
         self.simple_ioremap = {}
         self.map_kernel = {}
-        self.success_hook = None
-        self.error_hook = None
+        self.success_hook = None        # baseline .. v4
+        self.error_hook = None          # baseline .. v4
+        self.error_override = 0         # mainline: a negative errno, or 0 for none
         self.hide_from_rmap_until_complete = False
 
 
@@ -244,7 +255,7 @@ class vm_area_desc:
         self.page_prot = 0
         self.vm_ops = None
         self.private_data = None
-        self.action = mmap_action()
+        self.action = mmap_action(mm.world if mm is not None else None)
 
     @property
     def world(self):

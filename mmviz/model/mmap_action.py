@@ -1,12 +1,16 @@
 """mmap_action: prepare, complete and finish, per kernel variant (mm/util.c, mm/memory.c).
 
-Spec §3. The variant (`world.variant.completion`) changes only where the rmap lock is
-dropped and in which order the callbacks and the unmap run:
-- baseline: finish unmaps while the caller still holds i_mmap_rwsem (self-deadlock, §6b);
-  a failing success_hook returns an error with the mapping left in place (§6i).
+Spec §3. `world.variant.completion` says where the rmap lock is dropped and in which
+order the callbacks and the unmap run; other Variant fields say what each kernel has:
+- baseline: prepare cannot fail and knows three action types; an I/O remap is completed as
+  an I/O remap; finish unmaps while the caller still holds i_mmap_rwsem (self-deadlock,
+  §6b); a failing success_hook returns an error with the mapping left in place (§6i).
 - v3: finish drops the lock first; ->mapped runs afterwards in __mmap_region and drops the
   lock again when it fails (double unlock, §6a); success_hook as in the baseline.
 - v4: ->mapped, success_hook, one unlock (maybe_rmap_unlock_action), do_munmap, error_hook.
+- mainline: no hooks; check_mmap_action() refuses an invalid error_override, which replaces
+  the error after do_munmap; in the compat path (is_compat) finish neither unmaps nor
+  overrides.
 """
 
 from .errno import Errno
@@ -23,8 +27,11 @@ from .vma_munmap import do_munmap
 def mmap_action_remap(desc, start, start_pfn, size):
     """Ask for PFNs [start_pfn...) mapped at [start, start+size); copies desc.page_prot now.
 
-    Mirrors include/linux/mm.h.
+    Mirrors include/linux/mm.h. The first version (whose prepare could not fail) WARNed
+    here on a range outside the mapping; later ones fail it in prepare with -EFAULT.
     """
+    if not desc.world.variant.action_prepare_can_fail and not _range_in_desc(desc, start, size):
+        desc.world.emit("warn", "remap_range_warn")
     a = desc.action
     a.type = "MMAP_REMAP_PFN"
     a.remap = {"start": start, "start_pfn": start_pfn, "size": size, "pgprot": desc.page_prot}
@@ -86,10 +93,17 @@ def _range_in_desc(desc, start, size) -> bool:
 def remap_pfn_range_prepare(desc) -> int:
     r = desc.action.remap
     world = desc.world
+    cow = (desc.vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE
+    if not world.variant.action_prepare_can_fail:
+        # The first version computed pgoff over the whole descriptor, so it could not fail.
+        if cow:
+            desc.pgoff = r["start_pfn"]
+        desc.vm_flags |= VMA_REMAP_FLAGS
+        world.emit("note", "remap_flags_set")
+        return None
     if not _range_in_desc(desc, r["start"], r["size"]):
         world.emit("error", "remap_outside")
         return -Errno.EFAULT
-    cow = (desc.vm_flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE
     if cow:
         if r["start"] != desc.start or r["start"] + r["size"] != desc.end:
             world.emit("error", "remap_cow_partial")
@@ -117,8 +131,11 @@ def simple_ioremap_prepare(desc) -> int:
 
 @kernel_function("mm/internal.h")
 def io_remap_pfn_range_prepare(desc) -> int:
+    """Prepare an I/O remap: from v3 on it becomes a plain MMAP_REMAP_PFN (the PFN translation
+    and decrypted pgprot are the identity in the model); the first version kept the type
+    and translated at completion."""
     err = remap_pfn_range_prepare(desc)
-    if err:
+    if err or not desc.world.variant.io_remap_rewritten_in_prepare:
         return err
     desc.action.type = "MMAP_REMAP_PFN"
     return 0
@@ -127,26 +144,50 @@ def io_remap_pfn_range_prepare(desc) -> int:
 @kernel_function("mm/memory.c")
 def map_kernel_pages_prepare(desc) -> int:
     world = desc.world
-    if desc.vm_flags & VmFlags.VM_PFNMAP:
-        world.emit("warn", "kernel_pages_pfnmap")
-    desc.vm_flags |= VmFlags.VM_MIXEDMAP
+    if not desc.vm_flags & VmFlags.VM_MIXEDMAP:
+        # The kernel WARNs about PFNMAP only when it has to set MIXEDMAP itself.
+        if desc.vm_flags & VmFlags.VM_PFNMAP:
+            world.emit("warn", "kernel_pages_pfnmap")
+        desc.vm_flags |= VmFlags.VM_MIXEDMAP
     mk = desc.action.map_kernel
     if not _range_in_desc(desc, mk["start"], mk["nr_pages"] * PAGE_SIZE):
         return -Errno.EFAULT
     return 0
 
 
+def is_err_value(value) -> bool:
+    """IS_ERR_VALUE(): a value in the errno range -4095..-1. (include/linux/err.h)"""
+    return -4095 <= value <= -1
+
+
+@kernel_function("mm/util.c")
+def check_mmap_action(action) -> int:
+    """mainline: an error_override must be 0 or a negative errno; anything else WARNs, -EINVAL."""
+    override = action.error_override
+    if override and not is_err_value(override):
+        action.world.emit("warn", "error_override_invalid", value=override)
+        return -Errno.EINVAL
+    return 0
+
+
 @kernel_function("mm/util.c")
 def mmap_action_prepare(desc) -> int:
-    """Validate the action and set the flags it implies, before any VMA exists (§3.1, §3.6)."""
+    """Validate the action and set the flags it implies, before any VMA exists (§3.1, §3.6).
+
+    The first version's prepare returned nothing: it could not fail."""
     world = desc.world
+    variant = world.variant
     t = desc.action.type
     if not world.config.mmu:
         if t != "MMAP_NOTHING":
             world.emit("warn", "nommu_prepare_unsupported", type=t)
-        return 0
+        return 0 if variant.action_prepare_can_fail else None
+    if variant.error_override:
+        err = check_mmap_action(desc.action)
+        if err:
+            return err
     if t == "MMAP_NOTHING":
-        return 0
+        return 0 if variant.action_prepare_can_fail else None
     if t == "MMAP_REMAP_PFN":
         return remap_pfn_range_prepare(desc)
     if t == "MMAP_IO_REMAP_PFN":
@@ -174,18 +215,29 @@ def _fill_ptes(vma, **what):
 
 @kernel_function("mm/memory.c")
 def remap_pfn_range_complete(vma, action) -> int:
+    """Fill the range with PFNs; a failure part-way zaps what was filled."""
     r = action.remap
     return _fill_ptes(vma, op="remap", start_pfn=r["start_pfn"], start=r["start"])
 
 
+@kernel_function("mm/internal.h")
+def io_remap_pfn_range_complete(vma, action) -> int:
+    """The first version only: translate the I/O PFN and pgprot now, then remap (the model's
+    translation is the identity)."""
+    r = action.remap
+    return _fill_ptes(vma, op="io_remap", start_pfn=r["start_pfn"], start=r["start"])
+
+
 @kernel_function("mm/memory.c")
 def map_kernel_pages_complete(vma, action) -> int:
+    """Insert the driver's pages; a failure leaves the pages already inserted to the unmap."""
     return _fill_ptes(vma, op="kernel_pages", nr_pages=action.map_kernel["nr_pages"])
 
 
 @kernel_function("mm/util.c")
-def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
-    """Run the action on the new VMA, then finish (v3 passes rmap_lock_held; v4 reads the flag)."""
+def mmap_action_complete(vma, action, rmap_lock_held=False, is_compat=False) -> int:
+    """Run the action on the new VMA, then finish (v3 passes rmap_lock_held; v4 reads the
+    flag; mainline passes is_compat from the compat path)."""
     world = vma.world
     t = action.type
     if not world.config.mmu:
@@ -199,10 +251,12 @@ def mmap_action_complete(vma, action, rmap_lock_held=False) -> int:
         err = remap_pfn_range_complete(vma, action)
     elif t == "MMAP_MAP_KERNEL_PAGES":
         err = map_kernel_pages_complete(vma, action)
+    elif t == "MMAP_IO_REMAP_PFN" and not world.variant.io_remap_rewritten_in_prepare:
+        err = io_remap_pfn_range_complete(vma, action)
     else:
         world.emit("warn", "action_not_rewritten", type=t)
         err = -Errno.EINVAL
-    return mmap_action_finish(vma, action, err, rmap_lock_held)
+    return mmap_action_finish(vma, action, err, rmap_lock_held, is_compat)
 
 
 @kernel_function("mm/util.c")
@@ -211,17 +265,18 @@ def call_vma_mapped(vma) -> int:
     return invoke_mapped(vma)
 
 
-def invoke_mapped(vma) -> int:
+def invoke_mapped(vma, file=None) -> int:
     """Call vm_ops->mapped if set, letting it replace vm_private_data on success.
 
-    Shared by v4's call_vma_mapped(), v3's call_mapped_hook() and __compat_vma_mapped().
+    Shared by v4's call_vma_mapped(), v3's call_mapped_hook() and __compat_vma_mapped()
+    (which passes the descriptor's file rather than vm_file).
     """
     ops = vma.vm_ops
     if ops is None or ops.mapped is None:
         return 0
     ref = [vma.vm_private_data]
     err = call_hook(vma.world, "vm_ops->mapped", ops.mapped, vma.vm_start, vma.vm_end,
-                    vma.vm_pgoff, vma.vm_file, ref)
+                    vma.vm_pgoff, file if file is not None else vma.vm_file, ref)
     if not err and ref[0] is not vma.vm_private_data:
         vma.vm_private_data = ref[0]
     return err
@@ -242,16 +297,30 @@ def maybe_rmap_unlock_action(vma, action):
     action.hide_from_rmap_until_complete = False
 
 
-def _unmap_new_vma(vma):
-    vma.world.emit("note", "unmap_new_vma", vma=vma.id)
-    return do_munmap(vma.vm_mm, vma.vm_start, vma.pages() << PAGE_SHIFT)
+def vma_setup_done(vma):
+    """Model-only: the action and every hook that completes this VMA have run; an rmap walker
+    may now meet it (spec kernel-rmap-and-tasks §5.7)."""
+    vma.setup_pending = False
+
+
+def _unmap_new_vma(vma, cause):
+    """do_munmap() the VMA the action was for; `cause` says what failed (the trace says it).
+
+    A kernel without an MMU has its own do_munmap (mm/nommu.c)."""
+    world = vma.world
+    world.emit("note", "unmap_new_vma", vma=vma.id, cause=cause)
+    length = vma.pages() << PAGE_SHIFT
+    if not world.config.mmu:
+        from .nommu import do_munmap as nommu_do_munmap
+        return nommu_do_munmap(vma.vm_mm, vma.vm_start, length)
+    return do_munmap(vma.vm_mm, vma.vm_start, length)
 
 
 @kernel_function("mm/internal.h", quiet=True)
-def unmap_vma_locked(vma):
+def unmap_vma_locked(vma, cause="action"):
     """v3's helper: assert mmap_lock is write-held, then do_munmap the whole VMA (removed in v4)."""
     mmap_assert_write_locked(vma.vm_mm)
-    return _unmap_new_vma(vma)
+    return _unmap_new_vma(vma, cause)
 
 
 def _apply_error_hook(vma, action, err):
@@ -264,28 +333,45 @@ def _apply_error_hook(vma, action, err):
 
 
 @kernel_function("mm/util.c")
-def mmap_action_finish(vma, action, err, rmap_lock_held=False) -> int:
+def mmap_action_finish(vma, action, err, rmap_lock_held=False, is_compat=False) -> int:
     completion = vma.world.variant.completion
     if completion == "mapped_then_unlock":
-        return _finish_v4(vma, action, err)
+        return _finish_v4(vma, action, err, is_compat)
     if completion == "unlock_then_mapped":
         return _finish_v3(vma, action, err, rmap_lock_held)
     return _finish_baseline(vma, action, err)
 
 
-def _finish_v4(vma, action, err):
-    """v4 mmap_action_finish: ->mapped, success_hook, one rmap unlock, do_munmap, error_hook (spec §3.3).
+def _finish_v4(vma, action, err, is_compat):
+    """v4 and mainline mmap_action_finish (spec §3.3, §3.4).
 
-    Mirrors mm/util.c.
+    v4: ->mapped, success_hook, one rmap unlock, do_munmap, error_hook. Mainline has no
+    hooks: after do_munmap it returns error_override if set; and when called from the compat
+    path (is_compat) it returns the error straight after the unlock, leaving the cleanup to
+    the outer .mmap caller. Mirrors mm/util.c.
     """
+    world = vma.world
+    cause = "action" if err else None
     if not err:
         err = call_vma_mapped(vma)
-    if not err and action.success_hook is not None:
-        err = call_hook(vma.world, "success_hook", action.success_hook, vma)
+        cause = "mapped" if err else None
+    if not err and world.variant.action_hooks and action.success_hook is not None:
+        err = call_hook(world, "success_hook", action.success_hook, vma)
+        cause = "success_hook" if err else None
+    if not err:
+        vma_setup_done(vma)
     maybe_rmap_unlock_action(vma, action)
     if not err:
         return 0
-    _unmap_new_vma(vma)
+    if is_compat:
+        world.emit("note", "compat_skip_unmap", cause=cause, errno=err)
+        return err
+    _unmap_new_vma(vma, cause)
+    if world.variant.error_override:
+        if action.error_override:
+            world.emit("note", "error_overridden", errno=err, override=action.error_override)
+            return action.error_override
+        return err
     return _apply_error_hook(vma, action, err)
 
 
@@ -302,7 +388,7 @@ def _finish_v3(vma, action, err, rmap_lock_held):
             # v3 returns the hook's result directly: a failure leaves the mapping in place.
             return call_hook(vma.world, "success_hook", action.success_hook, vma)
         return 0
-    unmap_vma_locked(vma)
+    unmap_vma_locked(vma, "action")
     return _apply_error_hook(vma, action, err)
 
 
@@ -313,11 +399,12 @@ def _finish_baseline(vma, action, err):
     """
     if err:
         # The caller (call_action_complete) still holds i_mmap_rwsem if the hide flag is set.
-        _unmap_new_vma(vma)
+        _unmap_new_vma(vma, "action")
         return _apply_error_hook(vma, action, err)
     if action.success_hook is not None:
-        return call_hook(vma.world, "success_hook", action.success_hook, vma)
-    return 0
+        err = call_hook(vma.world, "success_hook", action.success_hook, vma)
+    vma_setup_done(vma)
+    return err
 
 
 @kernel_function("mm/vma.c")
@@ -327,5 +414,7 @@ def call_mapped_hook(map, vma) -> int:
     if err:
         if map.hold_file_rmap_lock:
             i_mmap_unlock_write(vma.vm_file.f_mapping)
-        unmap_vma_locked(vma)
+        unmap_vma_locked(vma, "mapped")
+    else:
+        vma_setup_done(vma)
     return err

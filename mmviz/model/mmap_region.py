@@ -11,6 +11,7 @@ from .compat import mmap_file
 from .errno import Errno
 from .file_ops import fput, get_file, is_shared_maywrite, mapping_map_writable, mapping_unmap_writable, vma_link_file
 from .instrument import call_hook, kernel_function
+from .ksm import ksm_vma_flags
 from .locking import i_mmap_unlock_write, mmap_assert_write_locked, vma_start_write
 from .mm_types import vm_area_desc
 from .mmap_action import call_mapped_hook, mmap_action_complete, mmap_action_prepare
@@ -72,8 +73,7 @@ def can_set_ksm_flags_early(map) -> bool:
 
 def update_ksm_flags(map):
     """Add VM_MERGEABLE when the process opted in to KSM for everything. (mm/vma.c)"""
-    if map.mm.world.config.ksm_merge_any and not map.vm_flags & VM_SPECIAL:
-        map.vm_flags |= VmFlags.VM_MERGEABLE
+    map.vm_flags = ksm_vma_flags(map.mm, map.file, map.vm_flags)
 
 
 @kernel_function("mm/vma.c")
@@ -120,13 +120,14 @@ def set_desc_from_map(desc, map):
 
 @kernel_function("mm/vma.c")
 def call_action_prepare(map, desc) -> int:
+    """Prepare the action (in the first version this could not fail and returned nothing)."""
     err = mmap_action_prepare(desc)
     if err:
         return err
     if map.world.variant.hide_flag_in_map_state:
         # Before v4 the hide flag was copied into the mmap_state here.
         map.hold_file_rmap_lock = desc.action.hide_from_rmap_until_complete
-    return 0
+    return 0 if map.world.variant.action_prepare_can_fail else None
 
 
 @kernel_function("mm/vma.c")
@@ -202,9 +203,10 @@ def __mmap_new_vma(map, action):
         vm_area_free(vma)
         return err, None
     if not map.check_ksm_early:
-        if world.config.ksm_merge_any and not vma.vm_flags & VM_SPECIAL:
-            vma.vm_flags |= VmFlags.VM_MERGEABLE
+        vma.vm_flags = ksm_vma_flags(mm, vma.vm_file, vma.vm_flags)
     vma_start_write(vma)
+    # An mmap_prepare VMA is set up only once its action and hooks have run (S10).
+    vma.setup_pending = map.file is not None and map.file.f_op.mmap_prepare is not None
     vma.vm_refcnt = 1
     mm.mm_mt.store(vma)
     mm.map_count += 1
@@ -285,7 +287,8 @@ def __mmap_region(mm, file, addr, length, vm_flags, pgoff) -> int:
         update_ksm_flags(map)
     vma = None
     if map.prev is not None or map.next is not None:
-        _step(world, "S6")
+        _step(world, "S6", hook=("mmap_prepare" if have_mmap_prepare else
+                                  "mmap" if file is not None else None))
         vmg = vma_merge_struct(mm, vmi, map.addr, map.end, map.pgoff, map.vm_flags, map.file,
                                prev=map.prev, next=map.next)
         vma = vma_merge_new_range(vmg)
@@ -332,8 +335,11 @@ def _unacct_error(map, error):
 
 def _abort_munmap(map, error):
     world = map.world
-    _step(world, "E2")
-    if map.file_doesnt_need_get:
+    _step(world, "E2", put_swapped=map.file_doesnt_need_get
+          and world.variant.abort_puts_swapped_file)
+    if map.file_doesnt_need_get and world.variant.abort_puts_swapped_file:
+        # Only since "mm/vma: fix memory leak in __mmap_region()" (31 Mar 2026): before it
+        # the swapped-in file's reference leaked here (spec §6h).
         fput(map.file)
     vms_abort_munmap_vmas(map.vms)
     return error

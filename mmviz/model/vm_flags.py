@@ -33,6 +33,7 @@ class VmFlags:
     VM_HUGEPAGE = 0x20000000
     VM_NOHUGEPAGE = 0x40000000
     VM_MERGEABLE = 0x80000000
+    VM_DROPPABLE = 1 << 40          # VM_HIGH_ARCH_8 on 64-bit
 
 
 FLAG_BITS = tuple((name, value) for name, value in vars(VmFlags).items()

@@ -127,6 +127,12 @@ def _loff(name, value):
     return value
 
 
+def _comm(value) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 15 or not value.isprintable():
+        raise InputError("a task's name (comm) must be 1 to 15 printable characters")
+    return value
+
+
 def _fd(value):
     """An fd argument: any int is a valid question for the kernel (a bad one is -EBADF)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -154,18 +160,26 @@ class World:
                               if config is None else base.mmu, **settings)
         self.variant = VARIANTS[self.config.kernel]
         self.hook = None                 # callable(world, kind, fn, what, data) or None
+        self.sched = None                # the Scheduler while several tasks run (sched.py)
+        self.halted = False              # a deadlock ended the run: nothing happens any more
         self.violations: list[dict] = []
         self.corruption: list[str] = []  # kernel bugs the model reproduced (state may be inconsistent)
         self.faults = Faults()
         self.vm_committed = 0            # pages charged by security_vm_enough_memory_mm
+        self.file_holders: dict = {}     # file id -> references kernel objects hold (file_refs.py)
+        self.files_touched: set = set()  # files whose count changed since the last check
+        self.file_ref_reports: list = []  # file-reference leaks found when calls returned
         self._ids: dict[str, int] = {}
         self._files: list = []
         self.tasks: list = []
         self.current = self.new_task(mm_struct(self, 1), files_struct(), "main")
         self.vma_dummy_vm_ops = vm_operations_struct("vma_dummy_vm_ops")
         self.shmem_vm_ops = vm_operations_struct("shmem_vm_ops")
+        from .nommu import ramfs_mmap_capabilities, ramfs_nommu_get_unmapped_area
         self.shmem_fops = file_operations("shmem_file_operations",
-                                          mmap_prepare=self._shmem_mmap_prepare, is_shmem=True)
+                                          mmap_prepare=self._shmem_mmap_prepare, is_shmem=True,
+                                          get_unmapped_area=ramfs_nommu_get_unmapped_area,
+                                          mmap_capabilities=ramfs_mmap_capabilities)
 
     @property
     def world(self) -> "World":
@@ -178,6 +192,30 @@ class World:
         t = task_struct(self, pid, mm.owner_pid, comm, mm, files)
         self.tasks.append(t)
         return t
+
+    def new_thread(self, comm: str) -> task_struct:
+        """A second thread of the current process: it shares the address space and the fds."""
+        return self.new_task(self.current.mm, self.current.files, _comm(comm))
+
+    def new_process(self, comm: str) -> task_struct:
+        """A separate process with an empty address space of its own. It shares no mappings;
+        it can open the same files (fds are copied, references taken, as a fork would)."""
+        files = files_struct()
+        for n, f in self.current.files.fd.items():
+            f.f_count += 1
+            files.fd[n] = f
+        return self.new_task(mm_struct(self, len(self.tasks) + 1), files, _comm(comm))
+
+    def run_tasks(self, programs, schedule=()):
+        """Run `programs` ({task: fn(world)}) as their tasks, switching at events as `schedule`
+        says (sched.py); returns (results by pid, the schedule taken)."""
+        from .sched import Scheduler
+        if self.sched is not None:
+            raise InputError("tasks are already running in this world")
+        sched = Scheduler(self, schedule)
+        for task, program in programs.items():
+            sched.spawn(task, program)
+        return sched.run(), tuple(sched.taken)
 
     @property
     def mm(self):
@@ -223,6 +261,7 @@ class World:
     def new_file(self, ino, f_op, f_mode=FMODE_READ | FMODE_WRITE) -> file:
         f = file(self, self.next_id("file"), ino, f_op, f_mode)
         self._files.append(f)
+        self.files_touched.add(f)
         return f
 
     def new_shmem_zero_file(self, size) -> file:
@@ -249,8 +288,12 @@ class World:
         """Announce an event: `kind` (call, lock, vma, error, ...), `what` names the sentence
         that explains it (mmviz/render/narration.py), `data` holds plain fields. `fn` defaults
         to the innermost modelled function of the current task."""
+        if self.halted:
+            return
         if self.hook is not None:
             self.hook(self, kind, fn or current_fn(self), what, data)
+        if self.sched is not None:
+            self.sched.switch_point(kind, what)
 
     def report_violation(self, kind, lock, **fields):
         """The lock checker found a rule broken: record it, and emit a violation event."""
@@ -279,6 +322,8 @@ class World:
             task.hung = True
             self.emit("error", "task_hung", fn=name)
             raise
+        from .file_refs import check_file_refs
+        check_file_refs(self, name)
         if task.held_locks:
             for lock in list(task.held_locks):
                 self.report_violation("held-on-return", lock.name, syscall=name)
@@ -311,9 +356,11 @@ class World:
                              offset >> PAGE_SHIFT)
 
     def munmap(self, addr, length) -> int:
-        """munmap(2): 0 or -errno."""
+        """munmap(2): 0 or -errno (a kernel without an MMU has its own do_munmap)."""
         from .locking import mmap_write_lock, mmap_write_unlock
-        from .vma_munmap import do_munmap
+        from .nommu import do_munmap as nommu_do_munmap
+        from .vma_munmap import do_munmap as mmu_do_munmap
+        do_munmap = mmu_do_munmap if self.config.mmu else nommu_do_munmap
         addr = _ulong("addr", addr)
         length = _ulong("length", length)
 
@@ -335,13 +382,13 @@ class World:
 
     def touch(self, addr) -> int:
         """A write to one byte at addr: 0, or -EFAULT where the process would get SIGSEGV/SIGBUS."""
-        from .fault import fault_in
-        return self._syscall("touch", fault_in, self, _ulong("addr", addr), True)
+        from .fault_path import do_user_addr_fault
+        return self._syscall("touch", do_user_addr_fault, self.mm, _ulong("addr", addr), True)
 
     def read(self, addr) -> int:
         """A read of one byte at addr: 0, or -EFAULT where the process would be killed."""
-        from .fault import fault_in
-        return self._syscall("read", fault_in, self, _ulong("addr", addr), False)
+        from .fault_path import do_user_addr_fault
+        return self._syscall("read", do_user_addr_fault, self.mm, _ulong("addr", addr), False)
 
     def memfd_create(self, name: str) -> int:
         """memfd_create(2): a new shmem file, opened read-write; returns its fd."""
@@ -365,8 +412,23 @@ class World:
             return -Errno.EBADF
         if f.f_inode.kind == "device" or not f.f_mode & FMODE_WRITE:
             return -Errno.EINVAL
-        f.f_inode.i_size = size
-        return 0
+        from .rmap_walk_file import do_truncate
+        return self._syscall("ftruncate", do_truncate, f, size)
+
+    def reclaim(self, fd, pgoff=0) -> int:
+        """Reclaim's look at page `pgoff` of the file: how many mappings referenced it
+        (folio_referenced), or -1 when its rmap lock is contended (the walk only tries it)."""
+        from .rmap_walk_file import folio_referenced
+        f = self.fget(_fd(fd))
+        if f is None:
+            return -Errno.EBADF
+        return self._syscall("reclaim", folio_referenced, f, _ulong("pgoff", pgoff))
+
+    def read_proc_maps(self) -> str:
+        """Read /proc/self/maps as a task does: VMA by VMA under per-VMA read locks, waiting
+        for mmap_lock only at a VMA another task has write-locked (fs/proc/task_mmu.c)."""
+        from .proc_maps_reader import show_maps
+        return self._syscall("read_maps", show_maps, self.mm)
 
     def dup(self, fd) -> int:
         """dup(2): a new fd for the same open file (mappings through it can merge)."""

@@ -40,26 +40,63 @@ STEPS = {
     "S3": "call the driver's mmap_prepare: no VMA exists yet, only the descriptor",
     "S4": lambda d: (f"setup or prepare failed ({_errno(d['errno'])}): go straight to "
                      "abort_munmap, skipping unacct_error"),
-    "S6": "try to merge the new range with its neighbours, judged on the final flags, file "
-          "and pgoff",
+    "S6": lambda d: _s6(d.get("hook")),
     "S7": "no merge: allocate and insert a new VMA",
     "S8": lambda d: f"copy the driver's vm_ops and private_data onto {_vma(d['vma'])}",
     "S9": "__mmap_complete: free replaced VMAs, account, set the page protection",
-    "S10": "complete the action on the new VMA, call vm_ops->mapped and the hooks",
+    "S10": {"baseline": "complete the action on the new VMA, then success_hook (the first "
+                        "version has no vm_ops->mapped); a held rmap lock is released only "
+                        "after that",
+            "v3": "complete the action (finish drops a held rmap lock first, then runs "
+                  "success_hook), then call_mapped_hook() runs vm_ops->mapped",
+            "v4": "complete the action, then vm_ops->mapped and success_hook, then release a "
+                  "held rmap lock",
+            "mainline": "complete the action, then vm_ops->mapped, then release a held rmap "
+                        "lock (no hooks: error_override replaces an error)",
+            "*": "complete the action on the new VMA and call vm_ops->mapped"},
     "S11": lambda d: f"the mapping is established at {d['addr']:#x}",
     "E1": "unacct_error: give back the commit charge, then abort",
-    "E2": "abort_munmap: drop a swapped file's reference and restore or hole the old range",
+    "E2": lambda d: ("abort_munmap: drop the reference of the file mmap_prepare swapped in, "
+                     "then restore or hole the old range" if d.get("put_swapped") else
+                     "abort_munmap: restore or hole the old range"),
 }
 
 # --- lock-rule violations (the lock checker's reports, lockdep's wording) ----------------------
 
+def _chain(d) -> str:
+    steps = [f"{comm}[{pid}] waits for {lock}" for pid, comm, lock in d.get("chain", [])]
+    return "; ".join(steps)
+
+
 VIOLATIONS = {
     "deadlock": lambda e, d: (
-        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for write "
-        f"but this task already holds it for {d.get('held', 'write')}; the task sleeps forever"
-        if d.get("mode") == "write" else
-        f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for read "
-        "while this task holds it for write; the task sleeps forever"),
+        f"deadlock between tasks: {_chain(d)}, which is held by the first of them: no task "
+        "can run again" if d.get("cross") else
+        _self_deadlock(e, d)),
+    "lock-order": lambda e, d: (
+        f"possible circular locking dependency detected: {e.fn}() takes {d['taking']} while "
+        f"holding {d['held']}; the kernel's lock order (mm/rmap.c) takes them the other way "
+        "round, so two tasks doing both can deadlock"),
+    "half-built": lambda e, d: (
+        f"an rmap walker reached {_vma(d['vma'])} before its mmap finished setting it up: the "
+        "action and hooks have not all run, so what the walker reads there (vm_private_data, "
+        "the page tables) is not there yet"),
+}
+
+
+def _self_deadlock(e, d) -> str:
+    if d.get("held") == "another task":
+        return (f"{e.fn}() waits for {d['lock']}, held by another task, but no other task runs "
+                "in this world: it waits forever")
+    if d.get("mode") == "write":
+        return (f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for "
+                f"write but this task already holds it for {d.get('held', 'write')}; the task "
+                "sleeps forever")
+    return (f"possible recursive locking detected: {e.fn}() tries to take {d['lock']} for read "
+            "while this task holds it for write; the task sleeps forever")
+
+
+VIOLATIONS.update({
     "unlock-not-held": lambda e, d: (
         f"bad unlock balance detected: {e.fn}() releases {d['lock']}, which this task does "
         "not hold (rwsem count underflow)" if d.get("mode") != "read" else
@@ -72,7 +109,7 @@ VIOLATIONS = {
                             "held for write"),
     "held-on-return": lambda e, d: (f"lock held when returning to user space: {d['lock']} "
                                     f"(taken during {d.get('syscall', '?')})"),
-}
+})
 
 
 def _gathered(e, d):
@@ -84,7 +121,25 @@ def _gathered(e, d):
 def _fill(e, d):
     if d.get("op") == "remap":
         return f"map PFNs {d['start_pfn']:#x}.. at {d['start']:#x}"
+    if d.get("op") == "io_remap":
+        return f"map I/O PFNs {d['start_pfn']:#x}.. at {d['start']:#x} (io_remap_pfn_range_complete)"
     return f"insert {d['nr_pages']} kernel pages"
+
+
+_CAUSES = {"action": "the action failed", "mapped": "vm_ops->mapped failed",
+           "success_hook": "success_hook failed"}
+
+
+def _unmap_new(e, d) -> str:
+    why = _CAUSES.get(d.get("cause"), "a step failed")
+    vma = _vma(d["vma"])
+    snap = e.snapshot
+    view = snap.vmas.get(d["vma"]) if snap is not None else None
+    if view is not None and (view.detached or view.inflight):
+        return (f"{why}: do_munmap() the range of {vma}, which is not in the VMA tree yet "
+                "(its caller is still setting it up): whatever the tree holds there is "
+                "unmapped instead")
+    return f"{why}: unmap the new {vma} with do_munmap()"
 
 
 def _space(snapshot) -> str:
@@ -131,7 +186,8 @@ SENTENCES = {
     "may_expand_vm_fail": "may_expand_vm: the address-space limit would be exceeded",
     "charge_refused": "the commit charge of {pages} pages is refused (injected failure)",
     # __mmap_region and its helpers
-    "step": lambda e, d: _step_sentence(d),
+    "step": {k: (lambda k: lambda e, d: _step_sentence(d, k))(k)
+             for k in ("baseline", "v3", "v4", "mainline", "*")},
     "prepare_fail": lambda e, d: f"f_op->mmap_prepare failed with {_errno(d['errno'])}",
     "file_swapped": "the driver swapped the file to {file}; it already holds the reference",
     "legacy_mmap_fail": ("f_op->mmap failed: dummy vm_ops installed, the file reference "
@@ -164,17 +220,19 @@ SENTENCES = {
     "nommu_prepare_unsupported": ("WARNING: {type} is not supported without an MMU (nommu "
                                   "prepare warns and carries on)"),
     "unknown_action": "WARNING: unknown action type {type}",
-    "fill_fail": lambda e, d: (f"{_fill(e, d)} fails with {_errno(d['errno'])} (injected): the "
-                               "partly filled range is zapped"),
+    "fill_fail": lambda e, d: (
+        f"{_fill(e, d)} fails with {_errno(d['errno'])} (injected): "
+        + ("the partly filled range is zapped" if d.get("op") in ("remap", "io_remap") else
+           "nothing is zapped here; the pages already inserted go when the VMA is unmapped")),
     "fill_done": lambda e, d: f"{_fill(e, d)}: the page tables of {_vma(d['vma'])} are filled",
     "nommu_complete_unsupported": "WARNING: {type} cannot complete without an MMU: -EINVAL",
     "action_not_rewritten": "WARNING: {type} should have been rewritten by prepare",
     "hide_on_anon": "WARNING: hide flag on an anonymous VMA",
-    "unmap_new_vma": lambda e, d: f"the action failed: unmap the new {_vma(d['vma'])}",
+    "unmap_new_vma": lambda e, d: _unmap_new(e, d),
     "error_hook_cleared": "WARNING: error_hook cleared the error",
     # compat
-    "compat_hide_cleared": ("hide flag cleared: this VMA is not in any rmap yet, and no i_mmap "
-                            "lock was taken that finish could release"),
+    "compat_hide_cleared": ("hide flag cleared (new in v4): this VMA is not in any rmap yet, and "
+                            "no i_mmap lock was taken that finish could release"),
     "check_mmap_hook": ("WARNING: a legacy f_op->mmap set vm_ops->mapped, which only "
                         "mmap_prepare may use"),
     # nommu
@@ -227,9 +285,10 @@ SENTENCES = {
     "before": lambda e, d: "before the call: " + _space(e.snapshot),
     "after": lambda e, d: _returns(d) + "; after the call: " + _space(e.snapshot),
     "never_returns": "the task never returns to user space: it is deadlocked",
-    "build_error": ("mm/util.c: error: 'casr' undeclared — v3's !CONFIG_MMU "
-                    "mmap_action_complete() misspells 'case MMAP_MAP_KERNEL_PAGES', so a kernel "
-                    "without an MMU does not even build (fixed in v4, spec §6c)"),
+    "build_error": ("mm/util.c: error: unknown type name 'casr' — v3's !CONFIG_MMU "
+                    "mmap_action_complete() misspells 'case MMAP_MAP_KERNEL_PAGES:' as "
+                    "'casr MMAP_MAP_KERNEL_PAGES:', which gcc reads as a declaration, so a "
+                    "kernel without an MMU does not even build (fixed in v4, spec §6c)"),
     "driver_counts": ("the driver saw mmap_prepare x{prepare}, vm_ops->mapped x{mapped}, "
                       "success_hook x{success_hook}, error_hook x{error_hook}, close x{close}"),
     "builder_counts": ("the driver saw mmap_prepare x{prepare}, .mmap x{mmap}, vm_ops->mapped "
@@ -244,11 +303,146 @@ SENTENCES = {
                         "to be (spec §6j, an open question)"),
     # a version-1 trace file: its events carry their sentence
     "legacy_text": "{text}",
+    # --- several tasks: waiting, per-VMA read locks, faults, rmap walkers, maps readers ---
+    "wait_lock": lambda e, d: (f"{e.fn} must wait: {d['lock']} is held by "
+                               + (", ".join(f"task {p}" for p in d.get("holders", []))
+                                  or "a writer ahead in the queue")
+                               + f" (wanted for {d.get('mode', 'write')}); another task runs"),
+    "trylock_failed": "{fn} only tries {lock} for {mode}: it is taken, so it gives up at once",
+    "vma_read_refused": lambda e, d: (f"{_vma(d['vma'])} cannot be read-locked now: it is "
+                                      f"{d.get('why', 'busy')} (a fault falls back to mmap_lock)"),
+    "vma_read_lock": lambda e, d: (f"{_vma(d['vma'])} is read-locked for a page fault: no "
+                                   "mmap_lock needed"),
+    "fault_retry": lambda e, d: (f"the fault in {_vma(d['vma'])} needs an anon_vma, hence "
+                                 "mmap_lock, which a writer holds: VM_FAULT_RETRY, retry under "
+                                 "mmap_lock"),
+    "fault_no_vma": lambda e, d: f"no VMA at {d['addr']:#x} any more: the task gets SIGSEGV",
+    "rmap_visit": lambda e, d: f"the rmap walk reaches {_vma(d['vma'])}",
+    "zap_range": lambda e, d: (f"zap the file pages mapped in {_vma(d['vma'])} beyond the new "
+                               "end" + (", private copies included" if d.get("even_cows")
+                                        else "")),
+    "truncate_pages": "drop the page cache beyond the new size ({size:#x} bytes)",
+    "maps_line": lambda e, d: f"the maps reader prints the line of {_vma(d['vma'])}",
+    "hugetlb_skip_no_lock": lambda e, d: (
+        f"{_vma(d['vma'])} has no hugetlb VMA lock yet (vm_private_data is empty): the walker "
+        "skips it, and its pages are not unmapped"),
+    "after_tasks": lambda e, d: "the tasks return: " + ", ".join(
+        f"task {pid} {_returns({'ret': ret}).removeprefix('the call returns ')}"
+        for pid, ret in d.get("results", [])) + "; after the calls: " + _space(e.snapshot),
+}
+
+# --- issue 11: what each kernel variant lacks, and the series' real drivers ----------------------
+# Variant-specific entries are dicts keyed by variant ("*": any other).
+
+_FIRST = "the first mmap_action (ac0a3fc9c07d, Oct 2025)"
+
+_LACKS = {
+    "MMAP_SIMPLE_IO_REMAP": (
+        f"{_FIRST} knew only MMAP_NOTHING, MMAP_REMAP_PFN and MMAP_IO_REMAP_PFN: "
+        "mmap_action_simple_ioremap() came with the 2026 series, so {driver} would not even "
+        "build against this kernel"),
+    "MMAP_MAP_KERNEL_PAGES": (
+        f"{_FIRST} knew only MMAP_NOTHING, MMAP_REMAP_PFN and MMAP_IO_REMAP_PFN: "
+        "mmap_action_map_kernel_pages() came with the 2026 series, so {driver} would not "
+        "even build against this kernel"),
+    "vm_ops_mapped": (
+        f"{_FIRST} has no vm_ops->mapped (added by the 2026 series, \"mm: add "
+        "vm_ops->mapped hook\"): {driver} relies on it, so this kernel cannot run it"),
+    "action_hooks": (
+        "mainline has no success_hook or error_hook: they were replaced by "
+        "action.error_override, which can only replace an error, so {driver}, which uses "
+        "the hooks, has no equivalent here"),
+    "error_override": (
+        "this kernel has no action.error_override: it came after v4, replacing success_hook "
+        "and error_hook, so {driver} cannot set it here"),
+    "compat_desc_helpers": (
+        f"{_FIRST} has no compat_set_desc_from_vma() and no __compat_vma_mmap(desc, vma): "
+        "its __compat_vma_mmap(f_op, file, vma) runs a file's own mmap_prepare, so a driver "
+        "with a nested mmap_prepare callback, such as {driver}, has no way to call it"),
 }
 
 
-def _step_sentence(d) -> str:
-    s = STEPS.get(d.get("step"), "step {step}")
+def _unsupported(e, d) -> str:
+    text = _LACKS.get(d.get("feature"), "this kernel lacks {feature}, which {driver} needs")
+    name = d.get("driver")
+    return "not possible on this kernel: " + text.format(
+        driver=f"the driver '{name}'" if name else "the driver", feature=d.get("feature"))
+
+
+def _file_ref(e, d) -> str:
+    if e.what == "file_ref_leak":
+        return (f"file reference leak (spec §8): when {e.fn}() returns, {d['file']} has "
+                f"{d['count']} reference(s) but only {d['owners']} owner(s) (fds, VMAs, a "
+                "stacked file): nothing will ever drop the rest")
+    return (f"file reference underflow: when {e.fn}() returns, {d['file']} has {d['count']} "
+            f"reference(s) for {d['owners']} owner(s): one was dropped twice")
+
+
+SENTENCES.update({
+    "unsupported": _unsupported,
+    "compat_hide_kept": {
+        "baseline": ("the lower file set hide_from_rmap_until_complete; the first version's "
+                     "compat path leaves it set and nothing here acts on it: only "
+                     "__mmap_region's call_action_complete() releases the rmap lock, and this "
+                     "VMA is not in any rmap yet"),
+        "v3": ("the lower file set hide_from_rmap_until_complete; v3's compat path leaves it "
+               "set, harmlessly: it completes the action with rmap_lock_held=false, so finish "
+               "releases nothing"),
+        "*": ("the lower file set hide_from_rmap_until_complete and this compat path leaves "
+              "it set"),
+    },
+    "compat_skip_unmap": lambda e, d: (
+        f"{_CAUSES.get(d.get('cause'), 'a step failed')} in the compat path (is_compat): finish "
+        f"returns {_errno(d['errno'])} without do_munmap() or error_override; the caller that "
+        "is setting the VMA up cleans it up"),
+    "error_overridden": lambda e, d: (
+        f"error_override replaces {_errno(d['errno'])} with {_errno(d['override'])}"),
+    "error_override_invalid": lambda e, d: (
+        f"WARNING: check_mmap_action(): error_override is {d['value']}, not an error code "
+        "(-4095..-1): prepare fails with -EINVAL"),
+    "remap_range_warn": ("WARNING: mmap_action_remap(): the range lies outside the mapping "
+                         "(the first version only warned; prepare could not fail)"),
+    "nommu_no_direct": ("a shared mapping without an MMU maps the driver's own memory "
+                        "(NOMMU_MAP_DIRECT), which needs f_op->get_unmapped_area: without it "
+                        "mmap() is refused with -ENODEV"),
+    "nommu_shared_partial": ("WARNING: MAP_SHARED not completely supported on !MMU: the device "
+                             "cannot map directly with this protection"),
+    "nommu_munmap_none": lambda e, d: (
+        f"WARNING: munmap of memory not mmapped: nommu's do_munmap() finds no VMA in "
+        f"{_span(d['start'], d['end'])} and returns -EINVAL"),
+    "file_ref_leak": _file_ref,
+    "file_ref_underflow": _file_ref,
+    "hugetlb_state": ("hugetlbfs now holds {reserved} reserved huge page(s), {resv_maps} "
+                      "reservation map(s) of private mappings and {vma_locks} per-VMA lock(s), "
+                      "for {vmas} VMA(s)"),
+    "prepare_state_leaked": ("leak: {resv_maps} reservation map(s) ({reserved} huge page(s) "
+                             "reserved) were made in mmap_prepare for a mapping that never came "
+                             "to be; no VMA exists whose close could release them (spec §6g)"),
+    "hugetlb_lock_visible": ("the hugetlb VMA lock was allocated after the rmap lock was "
+                             "released: for that window an rmap walker (truncation) could find "
+                             "the VMA without its lock, which the hide flag was meant to "
+                             "prevent"),
+    "driver_refs": ("the driver's object holds {refs} reference(s) for {vmas} VMA(s) "
+                    "(mmap_prepare x{prepare}, vm_ops->mapped x{mapped}, close x{close})"),
+    "driver_ref_leak": ("reference leak: the driver's object holds {refs} reference(s) but "
+                        "{vmas} VMA(s) remain to drop them in close"),
+})
+
+
+def _s6(hook) -> str:
+    if hook == "mmap_prepare":
+        return ("try to merge the new range with its neighbours, judged on the final flags, "
+                "file and pgoff the driver chose in mmap_prepare")
+    if hook == "mmap":
+        return ("try to merge the new range with its neighbours, judged on the flags, file "
+                "and pgoff as mmap() asked: the driver's .mmap runs later, inside "
+                "__mmap_new_vma, too late to change this decision")
+    return ("try to merge the new range with its neighbours, judged on its flags and pgoff "
+            "(anonymous memory has no driver to change them)")
+
+
+def _step_sentence(d, variant="*") -> str:
+    s = _pick(STEPS.get(d.get("step"), "step {step}"), variant)
     return s(d) if callable(s) else s.format(**d)
 
 
@@ -258,18 +452,28 @@ def _pick(entry, variant):
     return entry
 
 
+def _plain(event) -> str:
+    d = event.data
+    fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
+    return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
+
+
 def sentence(event, variant: str = "v4") -> str:
-    """The sentence that explains `event` in a trace recorded under `variant`."""
+    """The sentence that explains `event` in a trace recorded under `variant`.
+
+    An event whose fields do not fit its sentence (a hand-edited trace file) is told plainly
+    as `fn: what (fields)` rather than raising.
+    """
     d = event.data
     entry = _pick(SENTENCES.get(event.what), variant)
     if entry is None and event.kind == "violation":
         entry = VIOLATIONS.get(event.what)
     if entry is None:
-        fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
-        return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
-    if callable(entry):
-        return entry(event, d)
-    return entry.format(fn=event.fn, **d)
+        return _plain(event)
+    try:
+        return entry(event, d) if callable(entry) else entry.format(fn=event.fn, **d)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return _plain(event)
 
 
 def event_text(trace, i) -> str:
@@ -284,12 +488,14 @@ def violation_message(trace, violation) -> str:
 
 def step_title(step: str) -> str:
     """What a numbered step does, without the fields of one run (for legends and menus)."""
-    s = STEPS.get(step)
+    s = _pick(STEPS.get(step), "*")
     if s is None:
         return step
     if callable(s):
         return {"S0": "set up the mmap_state", "S4": "setup or prepare failed: abort",
+                "S6": "try to merge the new range with its neighbours",
                 "S8": "copy the driver's vm_ops and private_data onto the VMA",
+                "E2": "abort_munmap: restore or hole the old range",
                 "S11": "the mapping is established"}.get(step, step)
     return s
 

@@ -66,25 +66,45 @@ def _ret_text(result) -> str:
     return result.summary()
 
 
+def _ret_of(r) -> str:
+    if r is None:
+        return "never returned"
+    if -4095 <= r < 0:
+        from ..model.errno import Errno
+        return Errno.name_of(r)
+    return f"{r:#x}" if r > 4096 else str(r)
+
+
 def transcript(trace, width: int = 100) -> str:
     """The whole trace as numbered, indented text: the accessible form of every picture."""
     mode = "mmu" if trace.config.get("mmu", True) else "nommu"
     out = [f"mmviz trace {trace.scenario} — kernel {trace.kernel}, {mode}", trace.title, ""]
     out += textwrap.wrap(trace.description, width) + [""]
+    comm = {pid: name for pid, name, _ in trace.tasks}
+    if comm:
+        out.append("Tasks: " + ", ".join(f"{name}[{pid}]" for pid, name in comm.items())
+                   + f"; schedule of {len(trace.schedule)} switch points (replays the run)")
+        out.append("")
     out.append("Before:")
     out.append(ascii_strip(trace.initial.vmas).rstrip("\n"))
     out.append("")
-    out.append(" seq step kind      event (indented by call depth)  [locks held]")
+    width_of_comm = max((len(c) for c in comm.values()), default=4)
+    who = "task".rjust(width_of_comm) + " " if comm else ""
+    out.append(f" seq {who}step kind      event (indented by call depth)  [locks held]")
     last_locks = None
     for e in trace.events:
         step = e.step or ""
         locks = e.snapshot.locks_held
         lock_txt = f"  [{_fmt_locks(locks)}]" if locks != last_locks else ""
         last_locks = locks
-        out.append(f"{e.seq:4d} {step:>4} {e.kind:<9} {'  ' * e.depth}"
+        task = f"{comm.get(e.task, e.task)!s:>{width_of_comm}} " if comm else ""
+        out.append(f"{e.seq:4d} {task}{step:>4} {e.kind:<9} {'  ' * e.depth}"
                    f"{sentence(e, trace.kernel)}{lock_txt}")
     out.append("")
     out.append(f"Result: {_ret_text(trace.result)}")
+    if trace.task_results:
+        out.append("Tasks returned: " + ", ".join(
+            f"{comm.get(pid, pid)}[{pid}] {_ret_of(r)}" for pid, r in trace.task_results))
     if trace.violations:
         out.append("Violations:")
         for v in trace.violations:

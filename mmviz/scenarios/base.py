@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..model.errors import InputError, TaskHung
+from ..model.errors import InputError, TaskHung, Unsupported
 from ..model.uapi import PAGE_SIZE as P
 from ..model.world import KERNELS, World
 from ..trace.recorder import Recorder
@@ -54,12 +54,15 @@ def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: b
     if prefill:
         settings["max_map_count"] = max(settings.get("max_map_count", 65530), prefill + 65530)
     world = World(kernel, mmu=mmu, **settings)
+    if not mmu and not world.variant.nommu_builds:
+        return _build_error(world, scenario)
     if prefill:
         from ..model.loader import load_maps
         load_maps(world, prefill_maps(prefill))
-    ctx = scenario.setup(world)
-    if not mmu and not world.variant.nommu_builds:
-        return _build_error(world, scenario)
+    try:
+        ctx = scenario.setup(world)
+    except Unsupported as e:
+        return _unsupported(world, scenario, e)
     rec = Recorder(world, validate=validate)
     world.emit("note", "before")
     ret = None
@@ -67,6 +70,10 @@ def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: b
         ret = scenario.act(world, ctx)
     except TaskHung:
         ret = None
+    except Unsupported as e:          # an act that opens its driver itself
+        world.emit("error", "unsupported", fn="user", feature=e.feature, driver=e.driver)
+        return rec.finish(scenario.name, scenario.title, scenario.description, None,
+                          outcome="unsupported")
     if not world.hung:
         if validate:
             world.validate()
@@ -77,6 +84,14 @@ def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: b
     else:
         world.emit("note", "never_returns")
     return rec.finish(scenario.name, scenario.title, scenario.description, ret)
+
+
+def _unsupported(world, scenario, e):
+    """The scenario needs what this kernel does not have: say what, and run nothing."""
+    rec = Recorder(world)
+    world.emit("error", "unsupported", fn="user", feature=e.feature, driver=e.driver)
+    return rec.finish(scenario.name, scenario.title, scenario.description, None,
+                      outcome="unsupported")
 
 
 def _build_error(world, scenario):

@@ -8,6 +8,7 @@ from ..model.errors import InputError
 from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
                           PROT_WRITE)
 from ..model.vm_flags import VmFlags
+from . import series
 from .base import P, Scenario
 
 RW = PROT_READ | PROT_WRITE
@@ -125,10 +126,12 @@ SCENARIOS = [
     Scenario(
         "file-prepare", "A file's mmap_prepare describes the mapping before the VMA exists",
         "A regular file converted to .mmap_prepare: the hook fills a vm_area_desc (vm_ops, "
-        "private data) while no VMA exists, so nothing can fail after it that it would have to "
+        "private data) while no VMA exists. Steps after it can still fail (allocating the "
+        "VMA, the action, ->mapped) and the kernel then unwinds without calling the driver "
+        "back, which is why prepare must only describe the mapping and leave nothing to "
         "undo. __mmap_region adopts its choices before trying to merge, allocates the VMA, "
         "links it into the file's i_mmap under i_mmap_rwsem, and only then calls "
-        "vm_ops->mapped exactly once for the new VMA.",
+        "vm_ops->mapped exactly once for the new VMA (the first version had no ->mapped).",
         _open(lambda: DriverSpec("regular", name="notes")), _map_fd(), check=_mapped_calls),
     Scenario(
         "file-merge-skips-mapped", "A merged mapping never calls ->mapped",
@@ -177,8 +180,9 @@ SCENARIOS = [
         "The file sets hide_from_rmap_until_complete, so i_mmap_rwsem stays held from the "
         "moment the VMA is linked into i_mmap until completion, and its vm_ops->mapped fails "
         "with -ENOMEM. In v3, finish drops the rmap lock, then call_mapped_hook() drops it a "
-        "second time on the error path: an unlock of a lock not held (spec §6a). In v4 there is "
-        "one release point, maybe_rmap_unlock_action(), after ->mapped and before do_munmap.",
+        "second time on the error path: an unlock of a lock not held (spec §6a). In v4 and "
+        "mainline there is one release point, maybe_rmap_unlock_action(), after ->mapped and "
+        "before do_munmap. The first version had no ->mapped to fail.",
         _open(lambda: DriverSpec("regular", name="hidden", hide=True,
                                  fail={"mapped": -Errno.ENOMEM})),
         _map_fd(), check=_range_empty(A, 4 * P)),
@@ -187,8 +191,8 @@ SCENARIOS = [
         "The device hides its VMA from the rmap and its PFN remap fails at completion. In the "
         "October 2025 baseline, finish calls do_munmap() while the caller still holds "
         "i_mmap_rwsem; unmapping frees the page tables and unlinks the VMA from the file rmap, "
-        "which takes i_mmap_rwsem again: the task deadlocks on itself (spec §6b). v3 and v4 "
-        "drop the lock before unmapping.",
+        "which takes i_mmap_rwsem again: the task deadlocks on itself (spec §6b). v3, v4 and "
+        "mainline drop the lock before unmapping.",
         _open(lambda: DriverSpec("pfn-remap", name="fb0", hide=True,
                                  fail={"action_complete": -Errno.ENOMEM})),
         _map_fd(), check=_range_empty(A, 4 * P)),
@@ -197,14 +201,16 @@ SCENARIOS = [
         "The action succeeds but the driver's success_hook returns -EINVAL. The baseline and "
         "v3 return the hook's error straight to user space while the VMA stays mapped: mmap() "
         "reports failure for a mapping that exists (spec §6i). v4 feeds the error into the "
-        "common error path, which unmaps the VMA.",
+        "common error path, which unmaps the VMA. Mainline has no success_hook at all.",
         _open(lambda: DriverSpec("pfn-remap", name="fb0", fail={"success_hook": -Errno.EINVAL})),
         _map_fd(), check=_range_empty(A, 4 * P)),
     Scenario(
         "prepare-fail", "mmap_prepare refuses the mapping",
         "The driver's mmap_prepare returns -EINVAL. No VMA exists yet, so there is nothing to "
-        "undo: __mmap_region jumps to abort_munmap and returns the error. This is the point of "
-        "the design: every check that can fail happens before anything is built.",
+        "undo: __mmap_region jumps to abort_munmap and returns the error. Steps after a "
+        "successful prepare can still fail (allocating the VMA, the action, ->mapped), and "
+        "then nothing calls the driver back to undo what its prepare did: that is why "
+        "prepare must validate and describe, never allocate or take references (spec §6g).",
         _open(lambda: DriverSpec("regular", name="picky", fail={"mmap_prepare": -Errno.EINVAL})),
         _map_fd(), check=_range_empty(A, 4 * P)),
     Scenario(
@@ -212,19 +218,25 @@ SCENARIOS = [
         "An overlay-like file implements the legacy .mmap and forwards to its lower file with "
         "vfs_mmap(). The lower file only has mmap_prepare, so compat_vma_mmap() builds a "
         "descriptor from the VMA the outer mmap is still constructing. That VMA is in neither "
-        "the tree nor any i_mmap, so it is hidden by construction: v4 clears the lower file's "
-        "hide flag so that finish does not release a lock nobody took. (Give the lower file a "
-        "vm_ops->mapped in the Scenario Builder to see v3/v4's __vma_check_mmap_hook() "
-        "mistake the compat call for a legacy driver and refuse it with a WARN.)",
+        "the tree nor any i_mmap, so it is hidden by construction: v4 and mainline clear the "
+        "lower file's hide flag so that finish does not release a lock nobody took; the "
+        "baseline and v3 leave it set, harmlessly, since their compat path never releases "
+        "the rmap lock. (Give the lower file a vm_ops->mapped in the Scenario Builder to see "
+        "v3/v4's __vma_check_mmap_hook() mistake the compat call for a legacy driver and "
+        "refuse it with a WARN; mainline removed the check.)",
         _stacked_setup, _map_fd(), check=_stacked_check),
     Scenario(
         "nommu-remap", "Without an MMU a remap action cannot complete",
-        "On a kernel without an MMU every file is reached through mmap_file(), so an "
-        "mmap_prepare device goes through the compat path. The nommu prepare warns about the "
-        "remap action but returns 0; the nommu complete warns and fails with -EINVAL, and "
-        "nommu's own error handling frees the region. Under v3 this configuration does not "
-        "even build (spec §6c).",
-        _open(lambda: DriverSpec("pfn-remap", name="fb0")),
+        "On a kernel without an MMU a shared mapping of a device needs NOMMU_MAP_DIRECT, so "
+        "the device provides get_unmapped_area (without it mmap() is refused with -ENODEV). "
+        "Every such file is reached through mmap_file(), so an mmap_prepare device goes "
+        "through the compat path. The nommu prepare warns about the remap action but "
+        "returns 0; the nommu complete warns and fails with -EINVAL. Before mainline, finish "
+        "then calls nommu's do_munmap() on a VMA that was never added: it warns about "
+        "memory not mmapped and fails too; mainline's is_compat skips it. nommu's own error "
+        "handling frees the region. Under v3 this configuration does not even build "
+        "(spec §6c).",
+        _open(lambda: DriverSpec("pfn-remap", name="fb0", get_unmapped_area=True)),
         lambda w, c: w.mmap(0, 4 * P, RW, MAP_SHARED, c["fd"], 0),
         nommu=True, check=_mapped_calls),
     Scenario(
@@ -261,6 +273,121 @@ SCENARIOS = [
         "mmap() is refused with -ENOMEM before anything is looked up.",
         _fill_to_limit, lambda w, c: w.mmap(A + 20 * P, P, RW, ANON),
         world_settings=(("max_map_count", 4),)),
+    # --- the history of the series and its real drivers (issue 11) ---
+    Scenario(
+        "compat-fixed-mapped-fail", "The compat path unmaps a VMA that is not in the tree",
+        "An overlay-like file is mapped with MAP_FIXED over an anonymous VMA, and its lower "
+        "mmap_prepare file's vm_ops->mapped fails. __mmap_setup has already detached and "
+        "zapped the old VMA; the new VMA is still being built by the outer .mmap, so it is "
+        "not in the tree. v3 (__compat_vma_mapped) and v4 (finish) nevertheless do_munmap() "
+        "the range: the munmap finds the old, already detached VMA still in the tree's slots, "
+        "warns, and frees it; the outer abort frees it again (spec §6e, from the syzbot "
+        "report behind \"mm/vma: do not try to unmap a VMA if mmap_prepare() invoked from "
+        "mmap()\"). Mainline's is_compat returns the error untouched and lets the outer path "
+        "clean up: the old range becomes a hole, nothing is freed twice. The first version "
+        "had no ->mapped to fail.",
+        series.compat_fixed_setup, series.compat_fixed_act, check=series.compat_fixed_check),
+    Scenario(
+        "swapped-file-abort", "mmap_prepare swaps the file, then the VMA cannot be allocated",
+        "Like a shared /dev/zero mapping becoming a shmem file, the driver's mmap_prepare puts "
+        "a new file in desc->vm_file; the mapping owns that file's only reference "
+        "(file_doesnt_need_get). Then vm_area_alloc() fails. Until \"mm/vma: fix memory leak "
+        "in __mmap_region()\" (Sechang Lim, 31 Mar 2026, Fixes 605f6586ecf7) the abort path "
+        "dropped no reference on the new file: it leaks, and the file-reference check says "
+        "so when mmap() returns. Mainline has the fix (spec §6h).",
+        series.swapped_abort_setup, series.swapped_abort_act, check=_range_empty(A, 2 * P)),
+    Scenario(
+        "swapped-file-prepare-fail", "The hook swaps the file, then action prepare fails",
+        "The leak the 31 Mar 2026 fix still misses: the driver swaps desc->vm_file and asks "
+        "for a simple I/O remap bigger than its 2-page device, so mmap_action_prepare() "
+        "fails. call_mmap_prepare() returns before it copies the descriptor back, so "
+        "file_doesnt_need_get is never set and abort_munmap has no reason to drop the new "
+        "file: it leaks in every kernel that can run it. (The first version's prepare could "
+        "not fail, and it had no simple I/O remap.)",
+        series.swapped_prepare_fail_setup, series.swapped_prepare_fail_act,
+        check=_range_empty(A, 4 * P)),
+    Scenario(
+        "hugetlbfs-prepare", "hugetlbfs on mmap_prepare: hidden until its VMA lock exists",
+        "hugetlbfs as converted by ea52cb24cd3f (\"mm/hugetlbfs: update hugetlbfs to use "
+        "mmap_prepare\", fs/hugetlbfs/inode.c): its mmap_prepare sets VM_HUGETLB and "
+        "VM_DONTEXPAND, reserves the huge pages, asks to be hidden from the rmap and leaves a "
+        "success_hook that allocates the per-VMA hugetlb lock (in vm_private_data) once the "
+        "VMA exists: an rmap walker, such as a truncation, must not find a shared hugetlb "
+        "VMA without its lock. In the baseline and v4 the hook runs while i_mmap_rwsem is "
+        "still held. v3's finish releases the rmap lock first and calls success_hook after: "
+        "the VMA is visible without its lock, the very window the flag was for. Mainline runs "
+        "the reverted .mmap driver, which allocates the lock in .mmap, before the VMA is "
+        "linked at all.",
+        series.hugetlbfs_setup, series.hugetlbfs_shared_act, check=series.hugetlbfs_check),
+    Scenario(
+        "hugetlbfs-prepare-leak", "Why hugetlbfs's conversion was reverted",
+        "A private hugetlbfs mapping: mmap_prepare reserves the huge page and puts the "
+        "reservation map in desc->private_data. Then allocating the VMA fails (-ENOMEM). No "
+        "VMA ever exists, so no close will release what prepare set up: the reservation "
+        "leaks. The revert (83f9efcce93f, 12 May 2026, "
+        "20260512160643.266960-1-ljs@kernel.org) says the conversion handled the VMA lock "
+        "wrongly at the mmap_prepare stage, so a failure after mmap_prepare could leak it; "
+        "the same holds for all state made in prepare (spec §6g: prepare must be free of side "
+        "effects). Mainline runs the reverted .mmap driver: the allocation fails before "
+        ".mmap runs, so nothing was reserved.",
+        series.hugetlbfs_setup, series.hugetlbfs_leak_act, check=series.hugetlbfs_check),
+    Scenario(
+        "devmem-eagain", "/dev/mem turns a failed remap into -EAGAIN",
+        "drivers/char/mem.c after \"mm: update mem char driver to use mmap_prepare\" (the "
+        "series of ac0a3fc9c07d): mmap_mem_prepare() asks for the physical pages at the file "
+        "offset with mmap_action_remap_full() and, as the old mmap_mem() returned -EAGAIN "
+        "when remap_pfn_range() failed, filters any error to -EAGAIN: an error_hook "
+        "(mmap_filter_error) up to v4, error_override = -EAGAIN in mainline, where the hooks "
+        "are gone. Here the remap fails with -ENOMEM; finish unmaps the VMA and user space "
+        "sees -EAGAIN under every kernel.",
+        series.devmem_setup, series.devmem_act, check=_range_empty(A, 4 * P)),
+    Scenario(
+        "uio-mapped-refused", "A UIO driver's own ->mapped is refused as a legacy hook",
+        "drivers/uio/uio.c after v4's \"uio: replace deprecated mmap hook with mmap_prepare "
+        "in uio_info\": the device's .mmap runs the nested uio_info->mmap_prepare through "
+        "compat_set_desc_from_vma() and __compat_vma_mmap(), and target_core_user's "
+        "vm_ops->mapped takes a reference on the device. ->mapped runs and succeeds inside "
+        "the compat call, but when .mmap returns, vfs_mmap()'s __vma_check_mmap_hook() sees a "
+        "->mapped installed from .mmap, WARNs and fails the mmap with -EINVAL (reported "
+        "against linux-next, 13 Apr 2026). The VMA is torn down without close, so the "
+        "reference ->mapped took leaks. Mainline removed the check (3d3544a6c996 \"mm/vma: "
+        "remove __vma_check_mmap_hook()\"). The first version had neither the compat "
+        "halves nor ->mapped.",
+        series.uio_setup, series.uio_act, check=series.refs_check),
+    Scenario(
+        "uio-nested-hide", "A nested mmap_prepare asks to be hidden from the rmap",
+        "The same UIO path, with a nested mmap_prepare that sets "
+        "hide_from_rmap_until_complete. compat_vma_mmap() clears that flag, because a VMA "
+        "being built by an outer .mmap is in no rmap and no rmap lock was taken; "
+        "__compat_vma_mmap(), which UIO calls directly, does not (spec §6f). From v4 on, "
+        "finish's maybe_rmap_unlock_action() then releases the file's i_mmap_rwsem, which "
+        "nobody took. v3 passed rmap_lock_held=false from the compat path and is clean. No "
+        "in-tree callback sets the flag this way: the gap is latent.",
+        series.uio_hide_setup, series.uio_act, check=series.counts_check),
+    Scenario(
+        "refcount-prepare-merge", "A reference taken in mmap_prepare is lost in a merge",
+        "A file converted from .mmap counts its mappings, as afs did, by taking a reference "
+        "in mmap_prepare and dropping it in close (the v4 cover letter: afs \"wrongly "
+        "manipulated reference count at mmap_prepare time\"). The second mmap() of the next "
+        "page merges into the first VMA: prepare ran and took a reference, but no VMA was "
+        "created, so one VMA now holds two references and its one close will drop only one "
+        "(spec §6d5, §6k). The same leak follows any failure after prepare.",
+        series.refcount_setup("prepare"), series.refcount_act, check=series.refs_check),
+    Scenario(
+        "refcount-mapped-merge", "The fix: take the reference in ->mapped",
+        "The same file with the reference taken in vm_ops->mapped, which runs once per new "
+        "VMA, after everything that can fail, and never on a merge: the merged mmap() takes "
+        "no reference, so the one VMA holds one, which its close will drop. The first "
+        "version had no ->mapped.",
+        series.refcount_setup("mapped"), series.refcount_act, check=series.refs_check),
+    Scenario(
+        "error-override-invalid", "error_override must be a negative errno",
+        "Mainline replaced success_hook and error_hook by one field, "
+        "action.error_override: if set, it replaces the error of a failed action or "
+        "->mapped (outside the compat path). This driver writes EAGAIN without the minus "
+        "sign; check_mmap_action() catches it in prepare with a WARN and fails the mmap with "
+        "-EINVAL before any VMA exists. Earlier kernels have no error_override.",
+        series.override_setup, series.map_4_act, check=_range_empty(A, 4 * P)),
 ]
 
 _BY_NAME = {s.name: s for s in SCENARIOS}

@@ -5,7 +5,12 @@
 
 `options` is a plain dict (see DEFAULTS and CHOICES). A combination the kernel would
 refuse, or the model cannot express, raises `InputError` with a sentence saying why and
-what to pick instead; the widget shows that sentence.
+what to pick instead; the widget shows that sentence. A combination that needs what the
+chosen kernel does not have (a simple-ioremap device on the baseline, a failing ->mapped
+before v3, a success_hook on mainline) runs to the outcome "unsupported":
+`unsupported_reason(options)` says why, and the scenario's title and description carry it,
+so the widget only shows them. On mainline the error_hook option becomes the driver's
+error_override, the field that replaced the hooks.
 
 Geometry: the recorded mmap() asks for 4 pages at A + 1 page (file offset 1 page), so a
 neighbour fits on each side: the left one at A (offset 0), the right one at A + 5 pages
@@ -16,9 +21,10 @@ mapping" places a read-only anonymous VMA over the target range first.
 
 from __future__ import annotations
 
-from ..model.drivers import DRIVER_KINDS, FAIL_POINTS, DriverSpec, driver_state
+from ..model.drivers import FAIL_POINTS, DriverSpec, driver_state
 from ..model.errno import Errno, is_err
-from ..model.errors import InputError
+from ..model.errors import InputError, Unsupported
+from ..model.variants import VARIANTS
 from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
                           PROT_WRITE)
 from ..model.world import KERNELS
@@ -30,7 +36,9 @@ TARGET = A + P            # where the recorded mmap() maps
 LENGTH = 4 * P
 PGOFF = 1                 # its file offset, in pages
 
-FILE_TYPES = ("anonymous",) + DRIVER_KINDS
+# The generic driver kinds; the series' real drivers have catalog scenarios of their own.
+FILE_TYPES = ("anonymous", "regular", "pfn-remap", "io-remap", "simple-ioremap", "kernel-pages",
+              "legacy", "stacked")
 FAILS = ("none",) + FAIL_POINTS
 ERRNOS = ("ENOMEM", "EINVAL", "EAGAIN", "EPERM", "EFAULT")
 NEIGHBOURS = ("none", "left", "right", "both")
@@ -125,25 +133,61 @@ def _refuse_if_unexpressible(o):
 
 
 def driver_spec(o) -> DriverSpec | None:
-    """The DriverSpec the options describe (checked), or None for anonymous memory."""
+    """The DriverSpec the options describe (checked), or None for anonymous memory.
+
+    On a kernel with error_override (mainline) the error_hook option sets error_override
+    instead; without an MMU every file offers get_unmapped_area, which a shared mapping
+    needs there (NOMMU_MAP_DIRECT)."""
     f = o["file"]
     if f == "anonymous":
         return None
     err = _errno(o["errno"])
     fail = {} if o["fail"] == "none" else {o["fail"]: err}
-    hook = None if o["error_hook"] == "none" else _errno(o["error_hook"])
+    value = None if o["error_hook"] == "none" else _errno(o["error_hook"])
+    overrides = VARIANTS[o["kernel"]].error_override
+    hooks = {"error_override": value} if overrides else {"error_hook": value}
+    direct = not o["mmu"]
     if f == "stacked":
         lower_fail = {k: v for k, v in fail.items() if k != "mmap"}
-        lower = DriverSpec(o["lower"], name="lower", fail=lower_fail, error_hook=hook,
-                           hide=o["hide"], size_pages=16)
-        spec = DriverSpec("stacked", name="overlay", lower=lower,
+        lower = DriverSpec(o["lower"], name="lower", fail=lower_fail, hide=o["hide"],
+                           size_pages=16, **hooks)
+        spec = DriverSpec("stacked", name="overlay", lower=lower, get_unmapped_area=direct,
                           fail={k: v for k, v in fail.items() if k == "mmap"}, size_pages=16)
     else:
         name = {"regular": "notes", "legacy": "oldcam"}.get(f, f.replace("-", "") + "0")
-        spec = DriverSpec(f, name=name, fail=fail, error_hook=hook, hide=o["hide"],
-                          size_pages=16)
+        spec = DriverSpec(f, name=name, fail=fail, hide=o["hide"], size_pages=16,
+                          get_unmapped_area=direct, **hooks)
     spec.check()        # InputError: e.g. a stacked file over a stacked file
     return spec
+
+
+# Why a combination cannot run on the chosen kernel, per missing feature (Variant.lacks).
+WHY_UNSUPPORTED = {
+    "MMAP_SIMPLE_IO_REMAP": ("the baseline (Oct 2025) has only MMAP_NOTHING, MMAP_REMAP_PFN and "
+                             "MMAP_IO_REMAP_PFN; a simple-ioremap device needs v3 or later"),
+    "MMAP_MAP_KERNEL_PAGES": ("the baseline (Oct 2025) has only MMAP_NOTHING, MMAP_REMAP_PFN and "
+                              "MMAP_IO_REMAP_PFN; a kernel-pages device needs v3 or later"),
+    "vm_ops_mapped": ("the baseline has no vm_ops->mapped, so it cannot fail: pick v3 or later, "
+                      "or another failure point"),
+    "action_hooks": ("mainline has no success_hook or error_hook (error_override replaced "
+                     "them): pick v4 or earlier, or another failure point"),
+    "error_override": "only mainline has error_override",
+    "compat_desc_helpers": ("the baseline has no compat_set_desc_from_vma() and "
+                            "__compat_vma_mmap(desc, vma)"),
+}
+
+
+def unsupported_reason(options) -> str | None:
+    """Why the options need what their kernel lacks (the run ends "unsupported"), or None."""
+    o = normalise(options)
+    spec = driver_spec(o)
+    if spec is None:
+        return None
+    variant = VARIANTS[o["kernel"]]
+    for feature in spec.needs():
+        if variant.lacks(feature):
+            return f"not possible on {o['kernel']}: {WHY_UNSUPPORTED[feature]}"
+    return None
 
 
 def describe(o) -> tuple[str, str]:
@@ -157,8 +201,9 @@ def describe(o) -> tuple[str, str]:
         bits.append(f"{o['fail']} fails with -{o['errno']}")
     if o["hide"]:
         bits.append("hidden from the rmap until complete")
+    hook_name = "error_override" if VARIANTS[o["kernel"]].error_override else "error_hook"
     if o["error_hook"] != "none":
-        bits.append(f"error_hook turns errors into -{o['error_hook']}")
+        bits.append(f"{hook_name} turns errors into -{o['error_hook']}")
     if o["neighbours"] != "none":
         bits.append("a like neighbour " + ("on each side" if o["neighbours"] == "both"
                                            else f"on the {o['neighbours']}"))
@@ -177,7 +222,13 @@ def describe(o) -> tuple[str, str]:
         desc.append("The action sets hide_from_rmap_until_complete, so i_mmap_rwsem stays held "
                     "from the rmap link until completion.")
     if o["error_hook"] != "none":
-        desc.append(f"An error_hook replaces any error from completion with -{o['error_hook']}.")
+        if hook_name == "error_override":
+            desc.append(f"Mainline has no error_hook: the driver sets error_override = "
+                        f"-{o['error_hook']}, which replaces an error of the action or "
+                        "->mapped after the unmap, except in the compat path.")
+        else:
+            desc.append(f"An error_hook replaces any error from completion with "
+                        f"-{o['error_hook']}.")
     if o["neighbours"] != "none":
         desc.append("Setup maps one page on the " + ("left and right" if o["neighbours"] == "both"
                     else o["neighbours"]) + " with the same file, prot and flags, so the new "
@@ -185,6 +236,10 @@ def describe(o) -> tuple[str, str]:
     if o["fixed_over"]:
         desc.append("Setup first maps read-only anonymous memory over the target range, which "
                     "MAP_FIXED replaces.")
+    why = unsupported_reason(o)
+    if why is not None:
+        title += " (not possible on this kernel)"
+        desc.append(why[0].upper() + why[1:] + ".")
     return title, " ".join(desc)
 
 
@@ -203,6 +258,9 @@ def build_custom(options: dict | None) -> "Scenario":
         wanted = {}
         if not anon:
             spec = driver_spec(o)         # a fresh spec per world: the driver may edit it
+            for feature in spec.needs():  # before the failures are set aside for setup
+                if world.variant.lacks(feature):
+                    raise Unsupported(feature, o["kernel"], spec.name)
             target = spec.lower if spec.kind == "stacked" else spec
             wanted = {"target": dict(target.fail), "outer": dict(spec.fail)}
             target.fail.clear()           # setup's own mappings must not fail

@@ -79,16 +79,26 @@ def need_list(obj, key, where, limit=5_000_000) -> list:
 _SCALARS = (int, str, bool, type(None))
 
 
+def _plain_item(x, where):
+    if isinstance(x, str):
+        return check_text(x, where, 2000)
+    if isinstance(x, list) and len(x) <= 16 and all(isinstance(y, _SCALARS) for y in x):
+        return [check_text(y, where, 2000) if isinstance(y, str) else y for y in x]
+    if isinstance(x, _SCALARS):
+        return x
+    raise TraceFormatError(f"trace JSON: {where} must be a short list of plain values")
+
+
 def plain_data(d: dict, where) -> dict:
-    """A dict of event fields: text keys, values that are numbers, text, booleans, None or
-    short lists of those (the only things the model emits)."""
+    """A dict of event fields: text keys, values that are numbers, text, booleans, None, or
+    short lists of those or of short lists of those (the only things the model emits)."""
     out = {}
     for k, v in d.items():
         check_text(k, f"{where} key", 80)
         if isinstance(v, list):
-            if len(v) > 4096 or not all(isinstance(x, _SCALARS) for x in v):
+            if len(v) > 4096:
                 raise TraceFormatError(f"trace JSON: {where}.{k} must be a short list of plain values")
-            v = [check_text(x, f"{where}.{k}", 2000) if isinstance(x, str) else x for x in v]
+            v = [_plain_item(x, f"{where}.{k}") for x in v]
         elif isinstance(v, str):
             v = check_text(v, f"{where}.{k}", 20000)
         elif isinstance(v, int) and not isinstance(v, bool) and not -(1 << 64) < v < (1 << 64):

@@ -14,7 +14,8 @@ from .snapshot import Snapshot
 
 EVENT_KINDS = ("call", "return", "lock", "unlock", "wait", "hook", "vma", "error", "warn",
                "note", "violation")
-VIOLATION_KINDS = ("recursive-lock", "deadlock", "unlock-not-held", "held-on-return", "assert")
+VIOLATION_KINDS = ("recursive-lock", "deadlock", "unlock-not-held", "held-on-return", "assert",
+                   "lock-order", "half-built")
 OUTCOMES = ("ok", "error", "deadlock", "build-error", "unsupported")
 
 
@@ -80,6 +81,9 @@ class Trace:
     initial: Snapshot
     final: Snapshot
     files: tuple = ()            # file labels that appear in the trace
+    tasks: tuple = ()            # (pid, comm, tgid) of every task, when there is more than one
+    schedule: tuple = ()         # the pid chosen at each switch point (replays the run)
+    task_results: tuple = ()     # (pid, return value or None) of every task's program
 
     def __len__(self):
         return len(self.events)

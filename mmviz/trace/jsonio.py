@@ -16,15 +16,17 @@ import json
 from types import MappingProxyType
 
 from ..model.variants import KERNELS
-from .checks import (MAX_BYTES, MAX_NODES, TraceFormatError, check_nodes, need, need_int,
-                     need_list, need_opt_int, need_opt_text, need_text, plain_data)
+from .checks import (MAX_BYTES, MAX_NODES, TraceFormatError, check_nodes, check_text, need,
+                     need_int, need_list, need_opt_int, need_opt_text, need_text, plain_data)
 from .events import EVENT_KINDS, OUTCOMES, VIOLATION_KINDS, Event, Result, Trace, Violation
-from .snapshot import Frame, PendingAction, Snapshot
+from .snapshot import Frame, PendingAction, Snapshot, TaskView
 from .vma_codec import VmaCodec
 from .vmaset import VmaSet
 
 FORMAT = "mmviz-trace"
-VERSION = 2
+VERSION = 3                   # written when a trace has several tasks; one task writes 2
+VERSIONS = (1, 2, 3)
+TASK_STATES = ("running", "runnable", "waiting", "done", "hung")
 
 __all__ = ["FORMAT", "VERSION", "MAX_BYTES", "MAX_NODES", "TraceFormatError", "trace_to_json",
            "trace_from_json"]
@@ -47,6 +49,8 @@ def _pending_dict(pa):
 def _state_dict(s: Snapshot, codec, full: bool) -> dict:
     d = {"locks_held": list(s.locks_held), "map_count": s.map_count,
          "committed_pages": s.committed_pages, "pending_action": _pending_dict(s.pending_action)}
+    if s.tasks:
+        d["tasks"] = [[t.pid, t.state, t.waiting_for, t.mode, list(t.locks)] for t in s.tasks]
     if full:
         d["vmas"] = [codec.encode(v) for _, vs in s.spaces for v in vs]
     else:
@@ -65,10 +69,16 @@ def _event_dict(e: Event, codec) -> dict:
 
 def trace_to_json(t: Trace) -> str:
     codec = VmaCodec.for_trace(t)
-    head = {"format": FORMAT, "version": VERSION, "scenario": t.scenario, "title": t.title,
-            "description": t.description, "kernel": t.kernel, "config": dict(t.config),
+    several = bool(t.tasks or t.schedule)
+    head = {"format": FORMAT, "version": VERSION if several else 2, "scenario": t.scenario,
+            "title": t.title, "description": t.description, "kernel": t.kernel,
+            "config": dict(t.config),
             "result": {"ret": t.result.ret, "errno": t.result.errno, "outcome": t.result.outcome},
             "files": codec.files, "vm_ops": codec.vm_ops}
+    if several:
+        head["tasks"] = [list(x) for x in t.tasks]
+        head["schedule"] = list(t.schedule)
+        head["task_results"] = [list(x) for x in t.task_results]
     lines = ["{"]
     for k, v in head.items():
         lines.append(f"{_dumps(k)}:{_dumps(v)},")
@@ -119,10 +129,10 @@ def trace_from_json(text) -> Trace:
     if version == 1:
         from .legacy import trace_from_v1
         return trace_from_v1(obj)
-    if version != VERSION:
+    if version not in VERSIONS:
         raise TraceFormatError(f"trace version {version!r} is not supported; this mmviz reads "
-                               f"versions 1 and {VERSION}")
-    return _load_v2(obj)
+                               f"versions {', '.join(map(str, VERSIONS))}")
+    return _load_v2(obj, version)
 
 
 def load_head(obj):
@@ -212,11 +222,60 @@ def _load_state(d, where, codec, prev: dict | None, index: dict, stack=()) -> Sn
         set_views, del_ids = tuple(views), ()
     else:
         spaces, set_views, del_ids = codec.apply(prev, d, where, index)
-    others = tuple(sorted((pid, vs) for pid, vs in spaces.items() if pid != 1))
+    others = tuple(sorted((pid, vs) for pid, vs in spaces.items() if pid != 1 and vs))
     return Snapshot(spaces.get(1, VmaSet()), locks, stack, load_pending(d, where),
                     need_int(d, "map_count", where, -(1 << 31), 1 << 31),
                     need_int(d, "committed_pages", where, -(1 << 62), 1 << 62),
-                    set_views, del_ids, others)
+                    set_views, del_ids, others, _load_tasks(d, where, codec))
+
+
+def _load_tasks(d, where, codec) -> tuple:
+    """The per-task state of a version-3 state (empty for one task)."""
+    if "tasks" not in d:
+        return ()
+    table = getattr(codec, "tasks", {})
+    out = []
+    for k, row in enumerate(need_list(d, "tasks", where, 4096)):
+        w = f"{where}.tasks[{k}]"
+        if not isinstance(row, list) or len(row) != 5:
+            raise TraceFormatError(f"trace JSON: {w} must be [pid, state, lock, mode, locks]")
+        pid, state, lock, mode, locks = row
+        if pid not in table:
+            raise TraceFormatError(f"trace JSON: {w} names a task the trace does not list")
+        if state not in TASK_STATES or mode not in (None, "read", "write"):
+            raise TraceFormatError(f"trace JSON: {w} has an unknown state or mode")
+        if lock is not None:
+            check_text(lock, f"{w}.lock", 300)
+        if not isinstance(locks, list):
+            raise TraceFormatError(f"trace JSON: {w}.locks must be a list")
+        comm, tgid = table[pid]
+        out.append(TaskView(pid, comm, state, lock, mode,
+                            tuple(check_text(x, f"{w}.locks", 300) for x in locks), tgid))
+    return tuple(out)
+
+
+def _load_task_table(obj, version) -> tuple:
+    """(tasks, schedule, task_results) of a version-3 trace; empty for older versions."""
+    if version < 3:
+        return (), (), ()
+    tasks = []
+    for k, row in enumerate(need_list(obj, "tasks", "trace", 4096)):
+        if (not isinstance(row, list) or len(row) != 3 or not isinstance(row[0], int)
+                or isinstance(row[0], bool) or not isinstance(row[2], int)):
+            raise TraceFormatError(f"trace JSON: tasks[{k}] must be [pid, comm, tgid]")
+        tasks.append((row[0], check_text(row[1], f"tasks[{k}].comm", 16), row[2]))
+    pids = {t[0] for t in tasks}
+    schedule = need_list(obj, "schedule", "trace", 1 << 22)
+    if not all(x in pids for x in schedule):
+        raise TraceFormatError("trace JSON: schedule names a task the trace does not list")
+    results = []
+    for k, row in enumerate(need_list(obj, "task_results", "trace", 4096)):
+        if not isinstance(row, list) or len(row) != 2 or row[0] not in pids or not (
+                row[1] is None or (isinstance(row[1], int) and not isinstance(row[1], bool)
+                                   and -(1 << 63) <= row[1] < 1 << 64)):
+            raise TraceFormatError(f"trace JSON: task_results[{k}] must be [pid, return value]")
+        results.append(tuple(row))
+    return tuple(tasks), tuple(schedule), tuple(results)
 
 
 def _spaces(snap) -> dict:
@@ -245,9 +304,11 @@ def _load_event(e, i, codec, prev, index) -> Event:
                  need_int(e, "task", where, 1, 1 << 22))
 
 
-def _load_v2(obj) -> Trace:
+def _load_v2(obj, version=2) -> Trace:
     head = load_head(obj)
     codec = VmaCodec.from_json(obj)
+    tasks, schedule, results = _load_task_table(obj, version)
+    codec.tasks = {pid: (comm, tgid) for pid, comm, tgid in tasks}
     index = {}
     initial = _load_state(need(obj, "initial", dict, "trace"), "initial", codec, None, index)
     events, prev = [], _spaces(initial)
@@ -257,4 +318,4 @@ def _load_v2(obj) -> Trace:
         prev = _spaces(ev.snapshot)
     final = _load_state(need(obj, "final", dict, "trace"), "final", codec, prev, index)
     return Trace(*head, tuple(events), load_violations(obj, events), initial, final,
-                 tuple(codec.files))
+                 tuple(codec.files), tasks, schedule, results)

@@ -20,7 +20,7 @@ from ..model.mm_types import vm_area_desc
 from ..model.validate import validate_mm
 from .events import Event, Result, Trace, Violation
 from .snapshot import (DETACHED, HIDDEN, INFLIGHT, RMAP, WRITE_LOCKED, Frame, PendingAction,
-                       Snapshot, VmaView)
+                       Snapshot, TaskView, VmaView)
 from .vmaset import VmaSet
 
 _PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -143,10 +143,33 @@ def _pending(frame):
     return None
 
 
-def _locks(world) -> tuple:
-    task = world.current
+def _task_locks(task) -> tuple:
+    """Names of the locks a task holds; a mm's VMA write locks belong to its mmap_lock writer."""
+    mm = task.mm
+    vmas = mm.vma_write_locked if mm.mmap_lock.owner is task or mm.mmap_lock.owner is None else ()
     return (tuple(lock.name for lock in task.held_locks)
-            + tuple(vma_lock_name(v) for v in task.mm.vma_write_locked))
+            + tuple(vma_lock_name(v) for v in vmas))
+
+
+def _locks(world) -> tuple:
+    return _task_locks(world.current)
+
+
+def _tasks(world) -> tuple:
+    """A TaskView of every task, when there is more than one (else nothing)."""
+    if len(world.tasks) < 2:
+        return ()
+    sched = world.sched
+    out = []
+    for t in world.tasks:
+        if t is world.current and not t.hung:
+            state = "running"
+        else:
+            state = sched.state_of(t) if sched is not None else ("hung" if t.hung else "runnable")
+        wait = t.waiting_for
+        out.append(TaskView(t.pid, t.comm, state, wait[0].name if wait else None,
+                            wait[1] if wait else None, _task_locks(t), t.tgid))
+    return tuple(out)
 
 
 class Recorder:
@@ -181,9 +204,9 @@ class Recorder:
         pending = None if (frame is None or self._action_done) else _pending(frame)
         spaces = list(self._spaces.values())
         main = spaces[0]
-        others = tuple(sorted((s.mm.owner_pid, s.vmas) for s in spaces[1:]))
+        others = tuple(sorted((s.mm.owner_pid, s.vmas) for s in spaces[1:] if s.vmas))
         return Snapshot(main.vmas, _locks(world), stack, pending, main.mm.map_count,
-                        world.vm_committed, added, gone, others)
+                        world.vm_committed, added, gone, others, _tasks(world))
 
     def __call__(self, world, kind, fn, what, data):
         if kind == "call" and fn in ("__mmap_region", "compat_vma_mmap"):
@@ -204,7 +227,8 @@ class Recorder:
         if self.world.hook is self:
             self.world.hook = None
 
-    def finish(self, scenario, title, description, ret, outcome=None, extra_config=None) -> Trace:
+    def finish(self, scenario, title, description, ret, outcome=None, extra_config=None,
+               schedule=(), task_results=()) -> Trace:
         self.detach()
         world = self.world
         if outcome is None:
@@ -213,9 +237,12 @@ class Recorder:
         cfg = {"mmu": world.config.mmu, "max_map_count": world.config.max_map_count}
         cfg.update(extra_config or {})
         files = tuple(f.label for f in world.all_files())
+        tasks = (tuple((t.pid, t.comm, t.tgid) for t in world.tasks)
+                 if len(world.tasks) > 1 else ())
         return Trace(scenario, title, description, world.config.kernel, MappingProxyType(cfg),
                      Result(ret, errno, outcome), tuple(self.events), tuple(self.violations),
-                     self.initial, self._snapshot(None), files)
+                     self.initial, self._snapshot(None), files, tasks, tuple(schedule),
+                     tuple(task_results))
 
 
 def _errno_name(ret) -> str:

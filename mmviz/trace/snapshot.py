@@ -124,6 +124,23 @@ class PendingAction:
 
 
 @dataclass(frozen=True)
+class TaskView:
+    """One task at one instant (recorded only when a trace has more than one task)."""
+
+    pid: int
+    comm: str
+    state: str                    # running, runnable, waiting, done, hung
+    waiting_for: str | None       # the lock it sleeps on
+    mode: str | None              # "read" or "write", for waiting_for
+    locks: tuple                  # names of the locks it holds (its VMA locks included)
+    tgid: int = 1                 # its process
+
+    @property
+    def label(self) -> str:
+        return f"{self.comm}[{self.pid}]"
+
+
+@dataclass(frozen=True)
 class Snapshot:
     vmas: VmaSet                   # process 1's VMAs in (start, id) order, in-flight included
     locks_held: tuple              # lock names
@@ -133,7 +150,8 @@ class Snapshot:
     committed_pages: int = 0
     set_views: tuple = ()          # views new or changed since the previous snapshot (any mm)
     del_ids: tuple = ()            # ids of VMAs gone since the previous snapshot (any mm)
-    others: tuple = ()             # (pid, VmaSet) of every other process, by pid
+    others: tuple = ()             # (pid, VmaSet) of every other process that has VMAs, by pid
+    tasks: tuple = ()              # TaskView of every task, when there is more than one
 
     @property
     def spaces(self) -> tuple:

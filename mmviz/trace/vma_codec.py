@@ -23,6 +23,7 @@ class VmaCodec:
     """Encodes and decodes VMA views against a trace's file and vm_ops tables."""
 
     def __init__(self, files, vm_ops):
+        self.tasks = {}              # pid -> (comm, tgid), for a version-3 trace
         self.files = list(files)
         self.vm_ops = list(vm_ops)
         self._file_ix = {f: i for i, f in enumerate(self.files)}

@@ -107,9 +107,9 @@ CELLS = [
     sub("""
         ## Record one
 
-        `record(name, kernel=...)` returns an immutable `Trace`. Three kernel variants are
+        `record(name, kernel=...)` returns an immutable `Trace`. Four kernel variants are
         modelled: `baseline` (October 2025), `v3` and `v4` (March 2026) of the
-        `mmap_prepare` series; `v4` is the default.
+        `mmap_prepare` series, and `mainline` (May 2026); `v4` is the default.
         """),
     code("""
         t = record("anon-new")

@@ -78,6 +78,10 @@ CELLS = [
         3. releases the rmap lock if the VMA was hidden (lesson 06);
         4. on error: `do_munmap()` the new VMA, then `error_hook(err)`, which may replace
            the error (but must not clear it).
+
+        In **mainline** the two hooks are gone: one field, `action.error_override`, replaces
+        the error after the unmap (and `check_mmap_action()` refuses a value that is not an
+        errno). The first version (baseline) had only three action types and no `->mapped`.
         """),
     sub("""
         ## Run: the remap fails at completion
@@ -103,6 +107,26 @@ CELLS = [
 
         print(outcome(run(Scenario("error-hook", "error_hook says EAGAIN", "", setup, act))))
         """, "fragment"),
+    sub("""
+        ## A real one: `/dev/mem` (drivers/char/mem.c)
+
+        `/dev/mem`'s `mmap_prepare` asks for the physical pages at the file offset and, as the
+        old `.mmap` did when `remap_pfn_range()` failed, reports any failure as `-EAGAIN`: an
+        `error_hook` up to v4, `error_override = -EAGAIN` in mainline. The same answer, two
+        mechanisms:
+        """),
+    code("""
+        for kernel in ("baseline", "v3", "v4", "mainline"):
+            t = record("devmem-eagain", kernel=kernel)
+            how = [say(t, e) for e in t if e.fn == "error_hook" and e.kind == "hook"
+                   or e.what == "error_overridden"][:1]
+            print(f"{kernel:9s} {t.result.summary():8s} {how[0] if how else ''}")
+        """, "fragment"),
+    frag("""
+        And an `error_override` written without its minus sign is caught before any VMA
+        exists (`error-override-invalid`): `check_mmap_action()` WARNs and `mmap()` fails with
+        `-EINVAL`. Earlier kernels have no such field: the scenario is *not possible* there.
+        """),
     slide("""
         ## A success hook that fails
 
@@ -110,14 +134,15 @@ CELLS = [
         return, and should the mapping stay?
         """),
     code("""
-        for kernel in ("baseline", "v3", "v4"):
+        for kernel in ("baseline", "v3", "v4", "mainline"):
             t = record("success-hook-fail", kernel=kernel)
             print(f"{outcome(t)}; VMAs left: {len(t.final.vmas)}")
         """, "fragment"),
     frag("""
         Before v4 the error went straight back to user space **while the VMA stayed
         mapped**: `mmap()` said "failed" about a mapping that existed (spec §6i). v4 sends
-        it down the common error path, which unmaps.
+        it down the common error path, which unmaps. Mainline has no `success_hook` at all:
+        there the scenario is *not possible*.
         """),
     slide("""
         ## `vm_ops->mapped`: the place for per-mapping state
@@ -148,6 +173,25 @@ CELLS = [
         This mirrors open/close: they are not called on merge either. The driver checklist
         on the next slide is worth leaving up while students do the exercises.
         """),
+    slide("""
+        ## A reference taken in `mmap_prepare` (the afs lesson, spec §6d5)
+
+        Under `.mmap`, drivers took references there because the mapping "will now
+        succeed". A converted driver that keeps doing it in `mmap_prepare` counts one
+        reference per `mmap()` call — but a merge creates no VMA, and no `close` will ever
+        drop that reference. The v4 cover letter names afs, which "wrongly manipulated
+        reference count at mmap_prepare time"; the fix is `->mapped`.
+        """),
+    code("""
+        for name in ("refcount-prepare-merge", "refcount-mapped-merge"):
+            t = record(name)
+            print(f"{name:24s}", [say(t, e) for e in t
+                                  if e.what in ("driver_refs", "driver_ref_leak")])
+        """, "fragment"),
+    frag("""
+        In the merged mapping, one VMA holds **two** references with prepare, **one** with
+        `->mapped`: its single `close` balances only the second.
+        """),
     sub("""
         ## Checklist for a driver author
 
@@ -159,5 +203,5 @@ CELLS = [
         """),
     *exercises(5, 'record("remap-pfn-fail")', 105,
                "A device whose PFN remap fails with `-ENOMEM` at completion.",
-               scenarios=['remap-pfn', 'remap-pfn-fail', 'success-hook-fail', 'file-merge-skips-mapped', 'map-kernel-pages', 'io-remap']),
+               scenarios=['remap-pfn', 'remap-pfn-fail', 'success-hook-fail', 'file-merge-skips-mapped', 'map-kernel-pages', 'io-remap', 'devmem-eagain', 'refcount-prepare-merge']),
 ]

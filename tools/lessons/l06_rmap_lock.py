@@ -115,16 +115,62 @@ CELLS = [
         dropped = [e for e in t if e.kind == "unlock" and "also drops" in say(t, e)]
         print(len(dropped), "VMA write locks end together, when mmap_lock is released")
         """, "fragment"),
+    slide("""
+        ## The one user: hugetlbfs (ea52cb24cd3f)
+
+        hugetlbfs's `mmap_prepare` reserved the huge pages, set the hide flag and left a
+        `success_hook` that allocates the **per-VMA hugetlb lock** once the VMA exists: a
+        truncation walking the rmap must not find a shared hugetlb VMA without its lock.
+        The hook only works if it runs *before* the rmap lock is released. Does it?
+        """),
+    code("""
+        for kernel in ("baseline", "v3", "v4", "mainline"):
+            t = record("hugetlbfs-prepare", kernel=kernel)
+            order = [e.fn if e.kind == "hook" else "rmap unlock" for e in t
+                     if (e.kind == "hook" and e.data.get("phase") == "enter"
+                         and e.fn in ("success_hook", "f_op->mmap"))
+                     or (e.kind == "unlock" and "hugepages" in e.data.get("lock", ""))]
+            warn = [say(t, e) for e in t if e.what == "hugetlb_lock_visible"]
+            print(f"{kernel:9s} {' -> '.join(order):34s} {'window!' if warn else ''}")
+        """, "fragment"),
+    frag("""
+        v3's finish released the lock **first**, so its `success_hook` ran while the rmap
+        could already see the VMA: the window the flag exists to close. Mainline runs the
+        reverted `.mmap` driver, which allocates the lock before the VMA is even linked.
+        """),
+    sub("""
+        ## Why the conversion was reverted (spec §6g)
+
+        State made in `mmap_prepare` has no owner until a VMA exists. If a later step fails
+        — here allocating the VMA itself — no `close` will ever run to release it. The revert
+        (83f9efcce93f, 12 May 2026) cites exactly this for the VMA lock; a private mapping's
+        reservation map, made in prepare, is lost the same way:
+        """),
+    code("""
+        for kernel in ("v4", "mainline"):
+            t = record("hugetlbfs-prepare-leak", kernel=kernel)
+            print(kernel, "|", t.result.summary(), "|",
+                  [say(t, e) for e in t if e.what in ("hugetlb_state", "prepare_state_leaked")])
+        """, "fragment"),
+    notes("""
+        The rule the revert restates: mmap_prepare describes, it does not allocate or take
+        references. Per-mapping resources belong in ->mapped, paired with close; hugetlbfs
+        could not use ->mapped for its lock because it must exist before the rmap sees the
+        VMA, hence the success_hook under the hide flag, and hence the revert until that is
+        reworked.
+        """),
     sub("""
         ## The compat path cannot hide, and does not need to
 
         When a stacked file (overlayfs, FUSE passthrough) reaches an `mmap_prepare` driver
         through the compatibility layer, the VMA being built is in neither the tree nor any
         `i_mmap`: it is hidden by construction, and no rmap lock is taken. v4 therefore
-        **clears** the hide flag there, so that finish does not release a lock nobody took.
-        Lesson 08 steps through it.
+        **clears** the hide flag there, so that finish does not release a lock nobody took
+        (the baseline and v3 never release the lock in compat, so they leave it set).
+        Lesson 08 steps through it, and through the direct callers that still miss it.
         """),
     *exercises(6, 'record("mapped-fail-hidden", kernel="v4")', 106,
                "A hidden mapping whose `->mapped` fails, on v4.",
-               scenarios=['mapped-fail-hidden', 'action-fail-hidden', 'file-prepare']),
+               scenarios=['mapped-fail-hidden', 'action-fail-hidden', 'file-prepare',
+                          'hugetlbfs-prepare', 'hugetlbfs-prepare-leak']),
 ]

@@ -73,16 +73,49 @@ CELLS = [
     notes("""
         A gap the spec points out (§6f): drivers that call __compat_vma_mmap() directly do
         not get the flag cleared. No in-tree user sets the flag in such a nested callback,
-        so it is latent.
+        so it is latent; the uio-nested-hide scenario below shows what would happen.
         """),
+    slide("""
+        ## Drivers that call the two halves: UIO
+
+        v4 converted UIO (drivers/uio/uio.c): the device's `.mmap` fills a descriptor with
+        `compat_set_desc_from_vma()`, runs the nested `uio_info->mmap_prepare`, then
+        `__compat_vma_mmap()`. target_core_user's callback installs a `vm_ops->mapped` that
+        takes a reference on the device. Then `vfs_mmap()`'s `__vma_check_mmap_hook()` sees
+        a `->mapped` coming out of a legacy `.mmap`...
+        """),
+    code("""
+        for kernel in ("baseline", "v3", "v4", "mainline"):
+            t = record("uio-mapped-refused", kernel=kernel)
+            print(f"{kernel:9s} {t.result.summary():28s}", [e.what for e in t if e.kind == "warn"])
+        """, "fragment"),
+    frag("""
+        v3 and v4 WARN and fail the mapping — after `->mapped` took its reference, which no
+        `close` will drop. The check was removed (3d3544a6c996, "mm/vma: remove
+        __vma_check_mmap_hook()"). The baseline has neither the compat halves nor
+        `->mapped`.
+        """),
+    sub("""
+        ## The hide flag a direct caller never clears (spec §6f)
+
+        Only `compat_vma_mmap()` clears the hide flag. A nested callback that sets it and is
+        run through `__compat_vma_mmap()` leaves it set, and from v4 on finish releases an
+        `i_mmap_rwsem` nobody took:
+        """),
+    code("""
+        for kernel in ("v3", "v4", "mainline"):
+            t = record("uio-nested-hide", kernel=kernel)
+            print(kernel, "|", [say(t, e)[:80] for e in t if e.kind == "violation"] or "clean")
+        """, "fragment"),
     sub("""
         ## What compat cannot do
 
         - **Merge**: the outer path has already decided to allocate a new VMA.
         - **Hide** the VMA: there is no lock to hold.
         - **Undo** by itself: the VMA is not established yet, so unmapping it is wrong; the
-          outer `.mmap` error path zaps and frees. A post-v4 fix (April 2026, `is_compat`)
-          stops finish from calling `do_munmap` in compat.
+          outer `.mmap` error path zaps and frees. A post-v4 fix (April 2026, `is_compat`,
+          the `mainline` variant) stops finish from calling `do_munmap` in compat; lesson
+          07 shows the double free it prevents (`compat-fixed-mapped-fail`).
         """),
     code("""
         def setup(world):
@@ -96,15 +129,24 @@ CELLS = [
 
         t = run(Scenario("stacked-remap-fail", "a stacked device's remap fails", "", setup, act))
         print(outcome(t), "| VMAs left:", len(t.final.vmas))
+        for kernel in ("v4", "mainline"):
+            t = run(Scenario("stacked-remap-fail", "", "", setup, act), kernel=kernel)
+            print(f"{kernel:9s} do_munmap calls:",
+                  sum(1 for e in t if e.kind == "call" and e.fn == "do_munmap"))
         """, "fragment"),
     slide("""
         ## nommu: no page tables, no remapping
 
         Without an MMU, user addresses are physical addresses: an action that fills page
         tables cannot work.
+        - A shared mapping maps the driver's own memory (`NOMMU_MAP_DIRECT`): the file must
+          say where it is, with `f_op->get_unmapped_area`, or `mmap()` is `-ENODEV`. A
+          regular file is only *copied*, and its hook never runs.
         - nommu `mmap_action_prepare()`: any action other than `MMAP_NOTHING` → a WARNING,
           but it returns 0;
         - nommu `mmap_action_complete()`: a WARNING and `-EINVAL`;
+        - before mainline, finish then calls nommu's own `do_munmap()`, which finds no VMA
+          (this one was never added) and warns "munmap of memory not mmapped";
         - then nommu's own error handling frees the region.
         """),
     sub("""
@@ -120,11 +162,12 @@ CELLS = [
         a kernel configured without an MMU.
         """),
     code("""
-        for t in (record("remap-pfn"), record("nommu-remap")):
+        for t in (record("remap-pfn"), record("nommu-remap"),
+                  record("nommu-remap", kernel="mainline")):
             print(f"{'mmu' if t.config['mmu'] else 'nommu':6s} {outcome(t)}")
             for e in t:
                 if e.kind == "warn":
-                    print("       ", say(t, e))
+                    print("       ", say(t, e)[:100])
         """, "fragment"),
     frag("""
         And on v3 the nommu build fails before anything runs: the `casr` typo of lesson 07.
@@ -132,5 +175,6 @@ CELLS = [
         """),
     *exercises(8, 'record("compat-stacked")', 108,
                "A stacked file forwarding `mmap()` to a lower file that asks to be hidden.",
-               scenarios=['compat-stacked', 'nommu-remap', 'remap-pfn']),
+               scenarios=['compat-stacked', 'nommu-remap', 'remap-pfn', 'uio-mapped-refused',
+                          'uio-nested-hide']),
 ]
