@@ -89,6 +89,9 @@ def narration_html(trace, i) -> str:
     parts = [f"<div class='mmviz-say' data-seq='{e.seq}' style='font-size:13px;"
              "line-height:1.45'>"]
     head = [badge(e.kind, KIND_COLOURS.get(e.kind, "#555555"), solid=True)]
+    comm = {pid: name for pid, name, _ in getattr(trace, "tasks", ())}
+    if comm:                               # a race: which task this event happens in
+        head.append(badge(f"{comm.get(e.task, e.task)}[{e.task}]", "#333333"))
     if e.step:
         head.append(badge(e.step, STEP_BADGE, solid=True))
     head.append(f"<code>{esc(e.fn)}</code>")
