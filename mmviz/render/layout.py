@@ -214,25 +214,32 @@ class LayoutPainter:
             _static_breaks(p, self.scale)
 
     def _draw_zoom(self, band_top_in, gap_in):
-        """On the overview, a black bracket round the stretch the detail band below shows."""
+        """The detail band's caption (static: the band is the same in every picture)."""
+        lo, hi = self.band
+        self.fig.text(self.fx(0.12), self.fy(band_top_in + gap_in * 0.45),
+                      f"detail around the call: {lo:#x}–{hi:#x} (bracketed in the overview)",
+                      ha="left", va="center", fontsize=8 * self.scale, color="#333333")
+
+    def _zoom_marks(self, animated):
+        """On the overview, a black bracket round the stretch the detail band shows (drawn
+        over the binned VMAs, so with them)."""
         over, band = self.panels
         if over.axis.empty or band.axis.empty:
-            return
+            return []
         lo, hi = self.band
         x0, x1 = over.axis.x(lo), over.axis.x(hi)
         r, lx0, _ = split_span(x0, x0, over.cuts)[0]
         lx1 = lx0 + max(min(x1, over.cuts[r + 1]) - x0, 5 / over.px_x)
         y0, y1 = over.ybase(r) + over.box[0], over.ybase(r) + over.box[1]
-        over.ax.add_patch(_zoom_patch(lx0, lx1, y0, y1))
         right = lx1 + 4 / over.px_x < over.row_len * 0.8
-        over.ax.text(lx1 + 4 / over.px_x if right else lx0 - 4 / over.px_x, (y0 + y1) / 2,
-                     "detail below", ha="left" if right else "right", va="center",
-                     fontsize=7.5 * self.scale, weight="bold", zorder=8,
-                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#000000", lw=0.8))
-        self.fig.text(self.fx(0.12), self.fy(band_top_in + gap_in * 0.45),
-                      f"detail: {lo:#x}–{hi:#x}, the VMAs around the call (bracketed in the "
-                      "overview above, which bins the whole space)", ha="left", va="center",
-                      fontsize=8 * self.scale, color="#333333")
+        arts = [over.ax.add_patch(_zoom_patch(lx0, lx1, y0, y1)),
+                _text(over.ax, lx1 + 4 / over.px_x if right else lx0 - 4 / over.px_x,
+                      (y0 + y1) / 2, "detail below", ha="left" if right else "right",
+                      va="center", fontsize=7.5 * self.scale, weight="bold", zorder=8,
+                      bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#000000", lw=0.8))]
+        for a in arts:
+            a.set_animated(animated)
+        return arts
 
     def _draw_legend(self):
         from ._mpl import legend_handles
@@ -252,6 +259,8 @@ class LayoutPainter:
     def _draw_base(self, snapshot, title, names, animated):
         """Everything of one snapshot but the marks of what changed."""
         arts = _heading(self, snapshot, title, animated)
+        if self.band is not None:
+            arts += self._zoom_marks(animated)
         for p in self.panels:
             if p.axis.empty:
                 arts += _empty_note(p, animated) if p.window is None else []
