@@ -68,6 +68,7 @@ class Panel:
     px_y: float = 1.0
     box: tuple = (0.3, 0.7)              # box bottom/top within a row (row units)
     strip: tuple | None = None           # the i_mmap strip's bottom/top, under the box
+    pool: dict | None = None             # collections kept between blitted pictures
 
     @property
     def nrows(self):
@@ -328,6 +329,8 @@ class LayoutPainter:
             self.fig.canvas.draw()
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
         self._stamps = TextStamps(self.fig.dpi)
+        for p in self.panels:               # from now on, collections are kept and reused
+            p.pool = {}
         self._bases = OrderedDict()
 
     def _paint(self, arts):
@@ -341,7 +344,8 @@ class LayoutPainter:
             else:
                 a.draw(renderer)
         for a in arts:
-            a.remove()
+            if not getattr(a, "_mmviz_pooled", False):
+                a.remove()
 
 
 def _rc():
@@ -485,10 +489,9 @@ def _draw_unmapped(p: Panel, vmas, scale):
                                       "unmapped" if wpx > 90 * scale else "hole", ha="center",
                                       va="center", fontsize=FONT * scale, color="#777777",
                                       style="italic", zorder=3))
-    pc = PolyCollection(polys, facecolors="none", edgecolors=UNMAPPED_STYLE["edge"],
-                        linestyles=[UNMAPPED_STYLE["linestyle"]], linewidths=1.0, zorder=1)
-    pc.set_gid("mmviz-unmapped")
-    return [_coll(p.ax, pc)] + arts
+    pc = _poly(p, "mmviz-unmapped", polys, facecolors="none", edgecolors=UNMAPPED_STYLE["edge"],
+               linestyles=[UNMAPPED_STYLE["linestyle"]], linewidths=1.0, zorder=1)
+    return [pc] + arts
 
 
 def _kind_collections(p: Panel, boxes, PolyCollection):
@@ -498,19 +501,18 @@ def _kind_collections(p: Panel, boxes, PolyCollection):
         groups.setdefault((vma_kind(v), v.detached), []).append(_rect(x0, x1, y0, y1))
     for (kind, detached), polys in groups.items():
         face, edge, hatch, _ = KINDS[kind]
-        pc = PolyCollection(polys, facecolors=face, edgecolors=edge, linewidths=1.0,
-                            hatch=hatch or None, zorder=2,
-                            alpha=DETACHED_STYLE["alpha"] if detached else None,
-                            linestyles=[DETACHED_STYLE["linestyle"]] if detached else "solid")
-        pc.set_gid(f"mmviz-{kind}{'-detached' if detached else ''}")
-        arts.append(_coll(p.ax, pc))
+        arts.append(_poly(p, f"mmviz-{kind}{'-detached' if detached else ''}", polys,
+                          facecolors=face, edgecolors=edge, linewidths=1.0,
+                          hatch=hatch or None, zorder=2,
+                          alpha=DETACHED_STYLE["alpha"] if detached else None,
+                          linestyles=[DETACHED_STYLE["linestyle"]] if detached else "solid"))
         if detached:      # a crisp dashed outline over the faded fill, inside any lock outline
             ix, iy = 5 / p.px_x, 5 / p.px_y
             inner = [[(a[0] + ix, a[1] + iy), (b[0] + ix, b[1] - iy), (c[0] - ix, c[1] - iy),
                       (d[0] - ix, d[1] + iy)] for a, b, c, d in polys]
-            arts.append(_coll(p.ax, PolyCollection(
-                inner, facecolors="none", edgecolors="#333333", linewidths=1.4,
-                linestyles=[DETACHED_STYLE["linestyle"]], zorder=3.1)))
+            arts.append(_poly(p, f"mmviz-{kind}-detached-outline", inner, facecolors="none",
+                              edgecolors="#333333", linewidths=1.4,
+                              linestyles=[DETACHED_STYLE["linestyle"]], zorder=3.1))
     return arts
 
 
@@ -526,14 +528,14 @@ def _overlays(p: Panel, boxes, PolyCollection):
             hidden.append(_rect(x0 + ix, x1 - ix, y0 + iy, y1 - iy))
     arts = []
     if locked:
-        arts.append(_gid(_coll(p.ax, PolyCollection(
-            locked, facecolors="none", edgecolors=LOCKED_STYLE["edge"],
-            linewidths=LOCKED_STYLE["lw"], zorder=3)), "mmviz-write-locked"))
+        arts.append(_poly(p, "mmviz-write-locked", locked, facecolors="none",
+                          edgecolors=LOCKED_STYLE["edge"], linewidths=LOCKED_STYLE["lw"],
+                          zorder=3))
     if hidden:
-        arts.append(_gid(_coll(p.ax, PolyCollection(
-            hidden, facecolors="none", edgecolors=HIDDEN_STYLE["edge"],
-            hatch=HIDDEN_STYLE["hatch"], linewidths=HIDDEN_STYLE["lw"],
-            linestyles=[HIDDEN_STYLE["linestyle"]], zorder=3)), "mmviz-hidden"))
+        arts.append(_poly(p, "mmviz-hidden", hidden, facecolors="none",
+                          edgecolors=HIDDEN_STYLE["edge"], hatch=HIDDEN_STYLE["hatch"],
+                          linewidths=HIDDEN_STYLE["lw"], linestyles=[HIDDEN_STYLE["linestyle"]],
+                          zorder=3))
     return arts
 
 
@@ -553,19 +555,36 @@ def _changed_marks(p: Panel, vmas, highlight):
     if not halo:
         return []
     edge = CHANGED_STYLE["edge"]
-    arts = [_gid(_coll(p.ax, PolyCollection(
-        halo, facecolors="none", edgecolors=edge, linewidths=CHANGED_STYLE["lw"], zorder=2.5,
-        joinstyle="round")), "mmviz-changed")]
+    arts = [_poly(p, "mmviz-changed", halo, facecolors="none", edgecolors=edge,
+                  linewidths=CHANGED_STYLE["lw"], zorder=2.5, joinstyle="round")]
     if marks:
-        pc = PolyCollection(marks, facecolors=edge, edgecolors=edge, linewidths=0.5, zorder=6)
-        pc.set_clip_on(False)
-        arts.append(_gid(_coll(p.ax, pc), "mmviz-changed-marker"))
+        arts.append(_poly(p, "mmviz-changed-marker", marks, facecolors=edge, edgecolors=edge,
+                          linewidths=0.5, zorder=6, clip_on=False))
     return arts
 
 
 def _coll(ax, collection):
     """Add a collection with fixed limits (the axes' limits are set: no autoscaling)."""
     return ax.add_collection(collection, autolim=False)
+
+
+def _poly(p: Panel, gid, polys, **kw):
+    """A PolyCollection of these polygons and style. A painter that blits keeps one per gid
+    and style and only gives it new polygons (making one costs more than drawing it)."""
+    from matplotlib.collections import PolyCollection
+    key = None
+    if p.pool is not None:
+        key = (gid, repr(sorted(kw.items())))
+        pc = p.pool.get(key)
+        if pc is not None:
+            pc.set_verts(polys)
+            return pc
+    pc = _coll(p.ax, PolyCollection(polys, **kw))
+    pc.set_gid(gid)
+    if key is not None:
+        pc._mmviz_pooled = True
+        p.pool[key] = pc
+    return pc
 
 
 def _gid(artist, gid):
@@ -593,9 +612,9 @@ def _rmap_strips(p: Panel, boxes, PolyCollection):
         if not polys:
             continue
         face = style.get("face", "none") if hatch is None else "none"
-        pc = PolyCollection(polys, facecolors=face, edgecolors=style["edge"], linewidths=0.8,
-                            hatch=hatch, linestyles=[style.get("linestyle", "solid")], zorder=2)
-        arts.append(_gid(_coll(p.ax, pc), gid))
+        arts.append(_poly(p, gid, polys, facecolors=face, edgecolors=style["edge"],
+                          linewidths=0.8, hatch=hatch,
+                          linestyles=[style.get("linestyle", "solid")], zorder=2))
     return arts
 
 
