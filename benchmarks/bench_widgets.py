@@ -185,6 +185,7 @@ def measure(sweeps=3):
     out["big_construct_ms"] = b
     out["big"] = _summary(steps)
     out["trace"] = f"{SCENARIO} ({KERNEL}, {n} events)"
+    out["load"] = os.getloadavg()[0]
     out["catalog"] = ", ".join(f"{a} ({k})" for a, k in CATALOG)
     return out
 
@@ -192,6 +193,8 @@ def measure(sweeps=3):
 def report(res, where):
     print(f"Stepper step latency ({where}): from the slider's value change to every pane's "
           "widget value set")
+    print(f"  machine: {os.cpu_count()} CPUs, load average {res.get('load', 0):.2f} at the end "
+          "(shared machines: every figure here scales with load, the idiom's too)")
     print(f"  construction of a Stepper (the timeline drawn, dot run and each function's source "
           f"highlighted, once per trace): median {res['construct']['median']:.0f} ms over "
           f"{res['construct']['n']} catalog traces")

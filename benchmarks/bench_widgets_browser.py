@@ -152,7 +152,7 @@ def main(argv=None):
     finally:
         server.stop()
     print(f"Key press to every pane updated, JupyterLab in Chromium, {steps} ArrowRight presses "
-          "per run (mapped-fail-hidden, v3)")
+          f"per run (mapped-fail-hidden, v3); load average {os.getloadavg()[0]:.2f}")
     print("  'all in the DOM': label, narration, banner, layout caption and picture, timeline "
           "cursor, call stack, source, marks all show the new event;")
     print("  'painted': and the new layout image decoded (when the event changed it) and the "
