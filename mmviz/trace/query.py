@@ -276,3 +276,62 @@ def key_frames(trace) -> list:
     if trace.events:
         picks.append(len(trace.events) - 1)
     return sorted(set(picks))
+
+
+# --- several tasks ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskInterval:
+    """Task `pid` holds (what="hold"), waits for (what="wait") or runs (what="run", lock
+    None) from event `start` to event `end` (None: to the end of the trace)."""
+
+    pid: int
+    what: str
+    lock: str | None
+    start: int
+    end: int | None
+    mode: str | None = None
+    holders: tuple = ()          # a wait: the pids holding the lock when the wait began
+
+
+def task_intervals(trace) -> list:
+    """Every hold, wait and running stretch of every task of a trace of several tasks
+    (from each event's TaskViews; empty for a trace of one task)."""
+    if not trace.tasks:
+        return []
+    open_, out, modes, holders = {}, [], {}, {}
+    for e in trace.events:
+        if e.kind == "lock" and "lock" in e.data:
+            modes[(e.task, e.data["lock"])] = e.data.get("mode")
+        if e.kind == "wait":
+            holders[(e.task, e.data.get("lock"))] = tuple(e.data.get("holders", ()))
+        now = set()
+        for tv in e.snapshot.tasks:
+            now |= {(tv.pid, "hold", name) for name in tv.locks}
+            if tv.waiting_for is not None:
+                now.add((tv.pid, "wait", tv.waiting_for))
+            if tv.state == "running":
+                now.add((tv.pid, "run", None))
+        for key in [k for k in open_ if k not in now]:
+            out.append(_task_interval(key, open_.pop(key), e.seq, modes, holders))
+        for key in now:
+            open_.setdefault(key, e.seq)
+    out += [_task_interval(k, s, None, modes, holders) for k, s in open_.items()]
+    return sorted(out, key=lambda iv: (iv.pid, iv.what != "run", iv.start))
+
+
+def _task_interval(key, start, end, modes, holders):
+    pid, what, lock = key
+    return TaskInterval(pid, what, lock, start, end,
+                        modes.get((pid, lock)) if what == "hold" else None,
+                        holders.get((pid, lock), ()) if what == "wait" else ())
+
+
+def switches(trace) -> list:
+    """(seq, pid before, pid after) of every event where a different task runs."""
+    out, last = [], None
+    for e in trace.events:
+        if last is not None and e.task != last:
+            out.append((e.seq, last, e.task))
+        last = e.task
+    return out
