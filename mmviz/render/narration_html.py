@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from ..trace.query import step_at
-from .narration import sentence, violation_message
+from .narration import sentence, switch_note, tasks_line, violation_message
 from .palette import (BAD_TEXT, BANNER_EARLIER, BANNER_NOW, KIND_COLOURS, OK_TEXT, STEP_BADGE)
 
 
@@ -102,9 +102,16 @@ def narration_html(trace, i) -> str:
     if st is not None and st.seq != e.seq:
         parts.append(f"<div style='color:#555'>within spec step <b>{esc(st.step)}</b>: "
                      f"{esc(sentence(st, trace.kernel))}</div>")
-    locks = e.snapshot.locks_held
-    lock_txt = " ".join(f"<code>{esc(x)}</code>" for x in locks) if locks else "none"
-    parts.append(f"<div>locks held: {lock_txt}</div>")
+    note = switch_note(trace, i)
+    if note:                               # the CPU passed to another task: say why
+        parts.append(f"<div class='mmviz-switch' style='margin:2px 0;padding:2px 6px;"
+                     f"border-left:4px solid #333;background:#f2f2f2'>⇄ {esc(note)}</div>")
+    if e.snapshot.tasks:
+        parts.append(f"<div class='mmviz-tasks'>{esc(tasks_line(e.snapshot, trace))}</div>")
+    else:
+        locks = e.snapshot.locks_held
+        lock_txt = " ".join(f"<code>{esc(x)}</code>" for x in locks) if locks else "none"
+        parts.append(f"<div>locks held: {lock_txt}</div>")
     if e.snapshot.pending_action is not None:
         parts.append(_pending(e.snapshot.pending_action))
     parts.append("</div>")

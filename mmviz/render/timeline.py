@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..trace.query import (LockInterval, hook_spans, lock_family, lock_intervals,  # noqa: F401
                            lock_order_key)
 from .narration_html import VIOLATION_TITLES, violation_title
+from .timeline_tasks import draw_runs, draw_waits, group_rules, task_plan, tasks_alt
 from .palette import (CURSOR, ERROR_COLOUR, HOOK_COLOUR, HOOK_EDGE, LOCK_COLOURS,  # noqa: F401
                       READ_HATCH, VIOLATION as VIOLATION_COLOUR, WARN_COLOUR, timeline_swatches)
 
@@ -30,10 +31,24 @@ LEFT_IN = 1.85              # room for the lane names
 
 
 def lanes(trace, intervals=None) -> list:
-    """Lane names, top to bottom: the locks (in lock order), then hooks, then errors."""
+    """Lane names, top to bottom: the locks (in lock order), then hooks, then errors. A race's
+    trace has a group per task instead: "A[1] runs", then "A[1]: <lock>" for each lock."""
+    if trace.tasks:
+        return task_plan(trace)[4] + [HOOKS_LANE, EVENTS_LANE]
     intervals = lock_intervals(trace) if intervals is None else intervals
     names = {iv.lock for iv in intervals} | {v.lock for v in trace.violations if v.lock}
     return sorted(names, key=lock_order_key) + [HOOKS_LANE, EVENTS_LANE]
+
+
+def _lane_keys(trace, intervals):
+    """(lane keys, labels, hold intervals, runs, waits): a lane per lock, or, in a race, a
+    group of lanes per task keyed (pid, lock)."""
+    if trace.tasks:
+        holds, runs, waits, keys, labels = task_plan(trace)
+        return keys + [HOOKS_LANE, EVENTS_LANE], labels + [HOOKS_LANE, EVENTS_LANE], \
+            holds, runs, waits
+    names = lanes(trace, intervals)
+    return names, names, intervals, [], []
 
 
 def violation_text(v) -> str:
@@ -42,6 +57,11 @@ def violation_text(v) -> str:
 
 def default_size(trace, intervals=None, width=9.0):
     return (width, max(3.0, 1.45 + 0.3 * len(lanes(trace, intervals))))
+
+
+def _left_inches(labels, scale):
+    """Room for the lane names: the longest one at 8 pt (about 0.075 in a character)."""
+    return max(LEFT_IN, min(3.4, 0.2 + 0.068 * scale * max((len(s) for s in labels), default=0)))
 
 
 @dataclass
@@ -57,13 +77,27 @@ class _Plot:
     W: float
     narrow: bool
     scale: float
+    keys: list = ()
+    runs: list = ()
+    waits: list = ()
+    left: float = LEFT_IN
+
+    def key_of(self, iv):
+        """The lane of a hold: its lock's, or in a race its task's lane of that lock."""
+        return (iv.pid, iv.lock) if self.trace.tasks else iv.lock
+
+    def lock_lane(self, lock, seq):
+        """The y of `lock`'s lane at event `seq` (in a race: of the task running then)."""
+        if self.trace.tasks and seq < len(self.trace.events):
+            lock = (self.trace.events[seq].task, lock)
+        return self.lane_of.get(lock, self.lane_of[EVENTS_LANE])
 
     def fs(self, points):
         return points * self.scale
 
     @property
     def px_per_event(self):
-        return (self.W - LEFT_IN - 0.2) * self.fig.dpi / self.n
+        return (self.W - self.left - 0.2) * self.fig.dpi / self.n
 
 
 def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=None, scale=1.0):
@@ -78,6 +112,10 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
     figsize = figsize or default_size(trace, intervals)
     with rc():
         plot = _axes(trace, intervals, figsize, title, scale)
+        if trace.tasks:
+            group_rules(plot, plot.keys)
+            draw_runs(plot, plot.runs)
+            draw_waits(plot, plot.waits, plot.intervals)
         _lock_bars(plot)
         hooks = _hook_bars(plot)
         errs, warns = _error_marks(plot)
@@ -96,7 +134,8 @@ def _axes(trace, intervals, figsize, title, scale):
     from matplotlib.ticker import MaxNLocator
 
     from ._mpl import new_figure
-    lane_names = lanes(trace, intervals)
+    keys, lane_names, intervals, runs, waits = _lane_keys(trace, intervals)
+    left = _left_inches(lane_names, scale)
     W, H = figsize
     n = max(len(trace.events), 1)
     nviol = len(trace.violations)
@@ -104,16 +143,18 @@ def _axes(trace, intervals, figsize, title, scale):
     fig = new_figure(figsize)
     top_in = (0.3 + (0.22 * min(nviol, 3) if nviol else 0.0) + (0.22 if title else 0.0)) * scale
     bottom_in = (0.78 + (0.2 if narrow else 0.0)) * scale
-    ax = fig.add_axes([LEFT_IN / W, bottom_in / H, (W - LEFT_IN - 0.2) / W,
+    ax = fig.add_axes([left / W, bottom_in / H, (W - left - 0.2) / W,
                        (H - top_in - bottom_in) / H])
     ax.set_gid("mmviz-timeline-axes")
     ax.set_xlim(-0.5, n - 0.5)
     ax.set_ylim(len(lane_names) - 0.5, -0.5)
     ax.set_yticks(range(len(lane_names)))
     ax.set_yticklabels(lane_names, fontsize=8 * scale)
-    for lbl, name in zip(ax.get_yticklabels(), lane_names):
+    for lbl, name, key in zip(ax.get_yticklabels(), lane_names, keys):
         if name in (HOOKS_LANE, EVENTS_LANE):
             lbl.set_style("italic")
+        if isinstance(key, tuple) and key[1] is None:      # a task's "runs" lane
+            lbl.set_weight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("event", fontsize=8 * scale, labelpad=2)
     ax.tick_params(axis="x", labelsize=8 * scale)
@@ -123,8 +164,8 @@ def _axes(trace, intervals, figsize, title, scale):
     for y in range(len(lane_names)):
         ax.axhline(y, color="#eeeeee", lw=0.8, zorder=0)
     ax.axhline(len(lane_names) - 2.5, color="#cccccc", lw=0.8, zorder=0)  # locks | hooks+errors
-    return _Plot(fig, ax, trace, intervals, {name: i for i, name in enumerate(lane_names)}, n,
-                 W, narrow, scale)
+    return _Plot(fig, ax, trace, intervals, {key: i for i, key in enumerate(keys)}, n,
+                 W, narrow, scale, keys, runs, waits, left)
 
 
 def _lock_bars(plot):
@@ -132,14 +173,14 @@ def _lock_bars(plot):
     from matplotlib.collections import PolyCollection
     groups, still_held = {}, []
     for iv in plot.intervals:
-        y = plot.lane_of[iv.lock]
+        y = plot.lane_of[plot.key_of(iv)]
         x0 = iv.start if iv.start >= 0 else -0.5
         x1 = iv.end if iv.end is not None else plot.n - 0.5
         key = (lock_family(iv.lock), iv.mode == "read")
         groups.setdefault(key, []).append([(x0, y - 0.28), (x0, y + 0.28), (x1, y + 0.28),
                                            (x1, y - 0.28)])
         if iv.end is None:
-            still_held.append((x0, x1, y))
+            still_held.append((x0, x1, y, iv.mode == "read"))
     for (fam, read), polys in groups.items():
         colour = LOCK_COLOURS[fam]
         pc = PolyCollection(polys, facecolors=colour if not read else "white",
@@ -148,12 +189,14 @@ def _lock_bars(plot):
         pc.set_gid(f"mmviz-lock-{fam}{'-read' if read else ''}")
         plot.ax.add_collection(pc)
     stuck = plot.trace.result.outcome == "deadlock"
-    for x0, x1, y in still_held:
+    for x0, x1, y, read in still_held:
         plot.ax.annotate("", xy=(x1 + 0.45, y), xytext=(x1 - 0.6, y), zorder=3,
                          arrowprops=dict(arrowstyle="-|>", color="black", lw=1.2))
         if stuck:
             plot.ax.text((x0 + x1) / 2, y, "never released", ha="center", va="center",
-                         fontsize=plot.fs(7), color="white", weight="bold", zorder=4)
+                         fontsize=plot.fs(7), color="black" if read else "white", weight="bold",
+                         zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none",
+                                             alpha=0.85) if read else None)
 
 
 def _hook_bars(plot):
@@ -205,7 +248,7 @@ def _violations(plot):
     trace, ax = plot.trace, plot.ax
     nviol = len(trace.violations)
     for k, v in enumerate(trace.violations):
-        y = plot.lane_of.get(v.lock, plot.lane_of[EVENTS_LANE])
+        y = plot.lock_lane(v.lock, v.seq)
         ax.axvline(v.seq, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5)
         ax.scatter([v.seq], [y], marker="X", s=260, color=VIOLATION_COLOUR, edgecolors="white",
                    linewidths=1.2, zorder=6)
@@ -240,15 +283,17 @@ def _step_labels(plot):
 
 def _legend(plot, hooks, errs, warns):
     from ._mpl import legend_handles
-    fams = {lock_family(iv.lock) for iv in plot.intervals}
+    fams = {lock_family(iv.lock) for iv in list(plot.intervals) + list(plot.waits)}
     swatches = timeline_swatches(fams, read=any(iv.mode == "read" for iv in plot.intervals),
+                                 runs=bool(plot.runs), waits=bool(plot.waits),
                                  hooks=bool(hooks), errors=bool(errs), warnings=bool(warns),
                                  violations=bool(plot.trace.violations))
     if not swatches:
         return
     cols = 7 if not plot.narrow else max(2, int((plot.W - 0.4) / 1.35))
+    rows = -(-len(swatches) // cols)
     plot.fig.legend(handles=legend_handles(swatches, plot.scale), loc="lower center",
-                    ncol=min(len(swatches), cols), fontsize=plot.fs(8 if not plot.narrow else 7),
+                    ncol=-(-len(swatches) // rows), fontsize=plot.fs(8 if not plot.narrow else 7),
                     frameon=False, handlelength=1.8, columnspacing=1.2,
                     bbox_to_anchor=(0.5, 0.0))
 
@@ -328,6 +373,10 @@ def timeline_picture(trace, *, width=9.0, scale=1.0, compact=False, intervals=No
 
 
 def timeline_alt(trace, intervals) -> str:
+    if trace.tasks:
+        holds, _runs, waits, _keys, _labels = task_plan(trace)
+        return ("Lock timeline of each task: " + (tasks_alt(trace, holds, waits)
+                                                 or "no locks taken"))[:1500]
     holds = "; ".join(f"{iv.lock} held from event {max(iv.start, 0)} to "
                       + (str(iv.end) if iv.end is not None else "the end") for iv in intervals)
     return ("Lock timeline: " + (holds or "no locks taken"))[:1500]

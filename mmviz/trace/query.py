@@ -210,14 +210,15 @@ class LockInterval:
 
 
 def lock_family(name: str) -> str:
-    """The lockdep class of a lock name: mmap_lock, i_mmap_rwsem, vma_lock, anon_vma, other."""
-    for fam in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma"):
+    """The lockdep class of a lock name: mmap_lock, i_mmap_rwsem, vma_lock, anon_vma,
+    hugetlb_vma_lock, other."""
+    for fam in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma", "hugetlb_vma_lock"):
         if name.startswith(fam):
             return fam
     return "other"
 
 
-FAMILY_ORDER = ("mmap_lock", "i_mmap_rwsem", "anon_vma", "vma_lock", "other")
+FAMILY_ORDER = ("mmap_lock", "i_mmap_rwsem", "anon_vma", "vma_lock", "hugetlb_vma_lock", "other")
 
 
 def lock_order_key(name):
@@ -310,8 +311,8 @@ def task_intervals(trace) -> list:
             now |= {(tv.pid, "hold", name) for name in tv.locks}
             if tv.waiting_for is not None:
                 now.add((tv.pid, "wait", tv.waiting_for))
-            if tv.state == "running":
-                now.add((tv.pid, "run", None))
+        if any(tv.pid == e.task and tv.state == "running" for tv in e.snapshot.tasks):
+            now.add((e.task, "run", None))     # the task this event happens in runs
         for key in [k for k in open_ if k not in now]:
             out.append(_task_interval(key, open_.pop(key), e.seq, modes, holders))
         for key in now:
@@ -328,9 +329,12 @@ def _task_interval(key, start, end, modes, holders):
 
 
 def switches(trace) -> list:
-    """(seq, pid before, pid after) of every event where a different task runs."""
+    """(seq, pid before, pid after) of every event where a different task runs (the closing
+    "after_tasks" note, written once every task is done, is no task's)."""
     out, last = [], None
     for e in trace.events:
+        if e.what == "after_tasks":
+            continue
         if last is not None and e.task != last:
             out.append((e.seq, last, e.task))
         last = e.task
