@@ -139,3 +139,30 @@ def test_one_task_trace_has_no_task_lanes():
     assert not task_intervals(t) and not switches(t)
     assert lanes(t)[0] == "mmap_lock"
     assert switch_note(t, 5) == ""
+
+
+def test_task_marks_name_the_vma_each_task_works_on(truncate_v3):
+    from mmviz.trace.query import task_marks
+    t = truncate_v3
+    marks = [task_marks(t, i) for i in range(len(t.events))]
+    # the mmap write-locks vma#1 from vma_start_write until it drops mmap_lock
+    locked = [i for i, m in enumerate(marks) if (1, 1, "write") in m]
+    assert locked and all("vma_lock(vma#1)" in t.events[i].snapshot.tasks[0].locks for i in locked)
+    # the truncation's walk reaches vma#1 and zaps it, each at its own event
+    [walk] = [i for i, m in enumerate(marks) if (1, 2, "walk") in m]
+    [zap] = [i for i, m in enumerate(marks) if (1, 2, "zap") in m]
+    assert t.events[walk].what == "rmap_visit" and t.events[zap].what == "zap_range"
+    assert walk < zap and walk > max(locked)  # B walks only once A let go of the VMA
+
+
+def test_badges_are_part_of_the_picture_and_its_words(truncate_v3):
+    from mmviz.render.frame import FrameBuilder
+    from mmviz.trace.query import task_marks
+    t = truncate_v3
+    fb = FrameBuilder(t, timeline=False)
+    i = next(i for i in range(len(t.events)) if (1, 1, "write") in task_marks(t, i))
+    f = fb.frame(i)
+    assert "Tasks at work: vma#1: A[1] write-locks." in f.layout_alt
+    # the same VMAs without the badge are another picture
+    assert fb.layout_key(t.events[i].snapshot, f.changed) != f.layout_key
+    assert fb.layout_png(fb.layout_key(t.events[i].snapshot, f.changed)) != f.layout_png

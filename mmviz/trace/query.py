@@ -339,3 +339,23 @@ def switches(trace) -> list:
             out.append((e.seq, last, e.task))
         last = e.task
     return out
+
+
+#: What a task is doing to a VMA at an event, by the event that says so (a walker's visit,
+#: a zap, a maps line), besides the VMA locks every snapshot records.
+_TASK_VERBS = {"rmap_visit": "walk", "zap_range": "zap", "maps_line": "print",
+               "hugetlb_skip_no_lock": "walk"}
+
+
+def task_marks(trace, i) -> frozenset:
+    """(vma id, pid, verb) for each VMA a task has its hands on at event i of a race:
+    "write" (write-locked by the task's mmap), "read" (read-locked by its fault), and at
+    this event "walk", "zap" or "print". Empty for a trace of one task."""
+    if not trace.tasks or not 0 <= i < len(trace.events):
+        return frozenset()
+    e = trace.events[i]
+    out = {(vma, tv.pid, how) for tv in e.snapshot.tasks for vma, how in tv.touching}
+    verb = _TASK_VERBS.get(e.what)
+    if verb is not None and isinstance(e.data.get("vma"), int):
+        out.add((e.data["vma"], e.task, verb))
+    return frozenset(out)
