@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from ..trace.query import step_at
+from ..trace.query import step_at, switches
 from .narration import sentence, switch_note, tasks_line, violation_message
 from .palette import (BAD_TEXT, BANNER_EARLIER, BANNER_NOW, KIND_COLOURS, OK_TEXT, STEP_BADGE)
 
@@ -38,6 +38,15 @@ def header_html(trace) -> str:
     colour = OK_TEXT if res.outcome == "ok" else BAD_TEXT
     nv = len(trace.violations)
     viol = badge(f"{nv} violation" + ("s" if nv > 1 else ""), BAD_TEXT, solid=True) if nv else ""
+    if trace.tasks:                        # a race: what each task's call returned
+        from .text import _ret_of
+        comm = {pid: name for pid, name, _ in trace.tasks}
+        rets = " · ".join(f"{esc(comm.get(pid, pid))}[{pid}] returns <b>{esc(_ret_of(r))}</b>"
+                          for pid, r in trace.task_results)
+        return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
+                f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
+                f"{len(trace.tasks)} tasks, {len(switches(trace))} switches · "
+                f"<span style='color:{colour}'>{esc(res.outcome)}</span> · {rets} {viol}</div>")
     return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
             f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
             f"{esc(mode)} · mmap returns <b style='color:{colour}'>{esc(result_text(res))}</b> "

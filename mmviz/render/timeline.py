@@ -89,7 +89,11 @@ class _Plot:
     def lock_lane(self, lock, seq):
         """The y of `lock`'s lane at event `seq` (in a race: of the task running then)."""
         if self.trace.tasks and seq < len(self.trace.events):
-            lock = (self.trace.events[seq].task, lock)
+            mine = (self.trace.events[seq].task, lock)
+            if mine not in self.lane_of:       # another task's lane of that lock
+                mine = next((k for k in self.keys if isinstance(k, tuple) and k[1] == lock),
+                            mine)
+            lock = mine
         return self.lane_of.get(lock, self.lane_of[EVENTS_LANE])
 
     def fs(self, points):

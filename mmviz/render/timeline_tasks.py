@@ -29,8 +29,11 @@ def task_plan(trace, tivs=None):
     runs = [iv for iv in tivs if iv.what == "run"]
     waits = [iv for iv in tivs if iv.what == "wait"]
     keys, labels = [], []
+    # a violation goes on the lane of the task it happened in, or else of a task using that
+    # lock (a walker reaching a VMA another task is still setting up: that task's lane)
+    used = {iv.lock for iv in holds + waits}
     violated = {(trace.events[v.seq].task, v.lock) for v in trace.violations
-                if v.lock and v.seq < len(trace.events)}
+                if v.lock and v.seq < len(trace.events) and v.lock not in used}
     for pid, _comm, _tgid in trace.tasks:
         keys.append((pid, None))
         labels.append(f"{task_name(trace, pid)} runs")

@@ -28,7 +28,8 @@ from .panes import LayoutPane, MarksPane, SourcePane, TimelinePane
 JUMPS = (("hook", "hook", "a driver hook is called"),
          ("lock", "lock", "the set of held locks changes"),
          ("error", "error", "an error is born (error, warning, or a failing return)"),
-         ("violation", "violation", "the lock checker reports a broken rule"))
+         ("violation", "violation", "the lock checker reports a broken rule"),
+         ("switch", "switch", "another task runs (a race of several tasks)"))
 WIDTH_IN = 7.0               # the pictures' width: a 712 px column beside the call stack
 
 
@@ -84,6 +85,8 @@ class Stepper(SliderCursor, W.VBox):
         self.next_button.on_click(self.errors.guard(WeakCall(self, "step", +1)))
         self.jump_buttons, jumps = {}, []
         for kind, word, why in JUMPS:
+            if kind == "switch" and not self.trace.tasks:
+                continue
             back = button(f"◀ {word}", f"mmviz-prev-{kind}", f"previous event where {why}")
             fwd = button(f"{word} ▶", f"mmviz-next-{kind}", f"next event where {why}")
             back.on_click(self.errors.guard(WeakCall(self, "jump", kind, -1)))
