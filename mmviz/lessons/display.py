@@ -107,3 +107,26 @@ def show_before_after(trace, figsize=(9.6, 4.2)):
     """The address space before and after the recorded call, changed VMAs marked."""
     from ..render.layout import before_after_png
     _png(before_after_png(trace, figsize=figsize))
+
+
+def show_timeline(trace, width: float = 9.6, scale: float = 1.0):
+    """The lock timeline of `trace` as a PNG (a race: a group of lanes per task, its waits)."""
+    from ..render.timeline import timeline_picture
+    _png(timeline_picture(trace, width=width, scale=scale).png)
+
+
+def show_explorer(race, kernel: str = "v4", height: int = STEPPER_HEIGHT - 170):
+    """A race's schedules judged: the Explorer widget live; in the slides the table and the
+    HTML stepper of the shortest failing schedule (or of the serial run if none fails)."""
+    if static_mode():
+        from ..render.explore_html import exploration_html
+        from ..scenarios import get_race, run_race
+        from ..scenarios.explore import explore
+        r = get_race(race) if isinstance(race, str) else race
+        ex = explore(r, kernel)
+        run = ex.shortest_failing or ex.serial
+        _html(exploration_html(ex, run.switch_at)
+              + stepper_iframe(run_race(r, kernel, schedule=run.schedule), height))
+        return None
+    from ..widgets import Explorer
+    _display(Explorer(race, kernel))

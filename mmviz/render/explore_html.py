@@ -48,14 +48,16 @@ def exploration_html(ex, chosen=None) -> str:
             f"<tr class='mmviz-explore-row{' mmviz-chosen' if mark else ''}' data-from='{a}' "
             f"data-to='{b}' style='{'background:#fff6d5;' if mark else ''}'>"
             f"<td style='text-align:right;padding:1px 8px'>{span}</td>"
-            f"<td style='padding:1px 8px'><code>{esc(where)}</code></td>"
-            f"<td style='padding:1px 8px;color:{colour};font-weight:bold'>"
+            f"<td style='padding:1px 8px;text-align:left'><code>{esc(where)}</code></td>"
+            f"<td style='padding:1px 8px;text-align:left;color:{colour};font-weight:bold'>"
             f"{'✔ ' if r.verdict == 'ok' else '✖ '}{esc(r.verdict)}</td>"
-            f"<td style='padding:1px 8px'>{esc(_results(ex, r.results))}</td>"
-            f"<td style='padding:1px 8px'>{esc(what)}</td></tr>")
+            f"<td style='padding:1px 8px;text-align:left'>{esc(_results(ex, r.results))}</td>"
+            f"<td style='padding:1px 8px;text-align:left'>{esc(what)}</td></tr>")
     table = ("<table class='mmviz-explore' style='border-collapse:collapse;font-size:12px'>"
              "<thead><tr style='border-bottom:1px solid #999'>"
-             "<th>A's events before B</th><th>A had just done</th><th>verdict</th>"
-             "<th>results</th><th>what went wrong</th></tr></thead><tbody>"
+             + "".join(f"<th style='text-align:{a};padding:1px 8px'>{h}</th>" for h, a in (
+                 ("A's events before B", "right"), ("A had just done", "left"),
+                 ("verdict", "left"), ("results", "left"), ("what went wrong", "left")))
+             + "</tr></thead><tbody>"
              + "".join(rows) + "</tbody></table>")
     return head + table
