@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+	status=0; for b in benchmarks/bench_*.py; do $(PY) $$b || status=1; done; exit $$status
 
 slides: $(STAMP)
 	$(VENV)/bin/mmviz slides -o build/slides

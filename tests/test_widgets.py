@@ -58,15 +58,20 @@ def test_stepper_panes_follow_the_index(v3):
     assert "stored in the VMA tree" in s.panes["narration"].value
     assert f"event <b>{stored}</b> / {last} · step <b>S7</b>" in s.panes["label"].value
     assert s.panes["layout"].value != first_layout
-    assert s.panes["timeline"].value != first_timeline
+    # the timeline is drawn once; its cursor, over it, moves
+    assert s.panes["timeline"].value == first_timeline
+    assert f"data-seq='{stored}'" in s.panes["cursor"].value
     assert "<svg" in s.panes["callgraph"].value and "__mmap_new_vma" in s.panes["callgraph"].value
+    node = s.frame.callgraph_node
+    assert s.builder.tree.nodes[node].fn == "__mmap_new_vma"
+    assert f"#mmviz-cg-node-{node} " in s.panes["marks"].value     # the current call marked
     assert "<svg" in s.panes["callstack"].value and "__mmap_new_vma" in s.panes["callstack"].value
     assert "mmviz/model/" in s.panes["source"].value
     assert s.panes["banner"].value == ""          # the violation is still ahead
 
-    before = s.panes["timeline"].value
+    before = s.panes["cursor"].value
     s.index = stored + 1
-    assert s.panes["timeline"].value != before    # the cursor moved
+    assert s.panes["cursor"].value != before      # the cursor moved
 
     s.index = 10_000                              # clamped, not an error
     assert s.index == len(v3.events) - 1
@@ -127,11 +132,12 @@ def test_stepper_prerenders_in_the_background(v3):
 
 
 def test_stepper_broken_renderer_shows_one_line_not_a_traceback(v3, monkeypatch):
-    from mmviz.widgets import Stepper, callgraph_pane
+    from mmviz.render import callgraph
+    from mmviz.widgets import Stepper
 
-    def boom(self, i):
+    def boom(*a, **kw):
         raise RuntimeError("no graph today\nsecond line")
-    monkeypatch.setattr(callgraph_pane.CallgraphCache, "svg", boom)
+    monkeypatch.setattr(callgraph, "highlight_css", boom)
     s = Stepper(v3, prerender=False)
     s.index = 3
     err = s.panes["error"]
@@ -150,13 +156,17 @@ def test_guard_turns_exceptions_into_the_error_pane(v3):
     assert s.panes["error"].value == ""
 
 
-def test_stepper_reference_renderers_path(v3):
-    """fast=False draws with mmviz.render where it has the picture (falls back otherwise)."""
+def test_stepper_shows_the_frame_builders_pictures(v3):
+    """One drawing path: the panes hold exactly what mmviz.render's frame builder made."""
+    from mmviz.render.frame import FrameBuilder
     from mmviz.widgets import Stepper
-    s = Stepper(v3, fast=False, prerender=False)
+    s = Stepper(v3, prerender=False)
     s.index = 29
-    assert bytes(s.panes["layout"].value).startswith(PNG)
-    assert bytes(s.panes["timeline"].value).startswith(PNG)
+    f = FrameBuilder(v3, width=s.builder.width).frame(29)
+    assert bytes(s.panes["layout"].value) == f.layout_png
+    assert bytes(s.panes["timeline"].value) == s.builder.timeline.png
+    assert s.panes["narration"].value == f.narration_html
+    assert s.frame.changed == f.changed and s.frame.palette == f.palette
     assert s.panes["error"].value == ""
 
 

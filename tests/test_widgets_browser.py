@@ -100,8 +100,10 @@ def test_stepper_keys_and_buttons(notebook):
     st = page.locator(".mmviz-stepper").first
     label, narration = _label(st), st.locator(".mmviz-narration")
     layout, timeline = st.locator("img.mmviz-layout"), st.locator("img.mmviz-timeline")
+    cursor = st.locator(".mmviz-timeline-cursor .mmviz-cursor")
     expect(label).to_contain_text(f"event 0 / {LAST}")
     src0, tl0 = layout.get_attribute("src"), timeline.get_attribute("src")
+    expect(cursor).to_have_attribute("data-seq", "0")
     narr0 = narration.inner_text()
     assert src0.startswith("blob:") or src0.startswith("data:")
 
@@ -110,7 +112,11 @@ def test_stepper_keys_and_buttons(notebook):
     page.keyboard.press("ArrowRight")
     expect(label).to_contain_text(f"event 1 / {LAST}")
     expect(narration).not_to_have_text(narr0)
-    expect(timeline).not_to_have_attribute("src", tl0)
+    expect(cursor).to_have_attribute("data-seq", "1")       # the cursor moved over the timeline
+    assert timeline.get_attribute("src") == tl0              # which was drawn once
+    box, line = timeline.bounding_box(), cursor.bounding_box()
+    assert box["x"] < line["x"] < box["x"] + box["width"]     # the cursor is over the picture
+    assert box["y"] < line["y"] < line["y"] + line["height"] < box["y"] + box["height"]
     for _ in range(STORED - 1):            # to the event where vma#1 enters the VMA tree
         page.keyboard.press("ArrowRight")
     expect(label).to_contain_text(f"event {STORED} / {LAST}")
@@ -128,6 +134,11 @@ def test_stepper_keys_and_buttons(notebook):
     expect(label).to_contain_text(f"event {VIOLATION} / {LAST}")
     expect(st.locator(".mmviz-banner")).to_contain_text("unlock-not-held")
     expect(layout).not_to_have_attribute("src", src28)
+    # the call graph is marked by the frame's style: the current node is filled yellow
+    st.locator(".mmviz-code-tabs .lm-TabBar-tab", has_text="call graph").click()
+    fill = st.locator(".mmviz-callgraph g.node path, .mmviz-callgraph g.node polygon").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).fill)")
+    assert fill.count("rgb(240, 228, 66)") == 1, fill       # Okabe-Ito yellow, one node
     expect(st.locator(".mmviz-error")).to_be_hidden()
     _shot(st, "stepper")
 
@@ -230,7 +241,7 @@ def test_notebook7_smoke(lab, browser):
         st = page.locator(".mmviz-stepper").first
         label = _label(st)
         expect(label).to_contain_text(f"event 0 / {LAST}")
-        src = st.locator("img.mmviz-timeline").get_attribute("src")
+        cursor = st.locator(".mmviz-timeline-cursor .mmviz-cursor")
         # Notebook 7 binds ArrowLeft/Right in command mode before widgets see them; the
         # buttons take Enter and the slider takes PageUp/PageDown/Home/End.
         st.locator(".mmviz-next").click()
@@ -241,7 +252,7 @@ def test_notebook7_smoke(lab, browser):
         st.locator(".mmviz-step-slider .noUi-handle").focus()
         page.keyboard.press("End")
         expect(label).to_contain_text(f"event {LAST} / {LAST}")
-        expect(st.locator("img.mmviz-timeline")).not_to_have_attribute("src", src)
+        expect(cursor).to_have_attribute("data-seq", str(LAST))
         _shot(st, "notebook7-stepper")
     finally:
         page.close()

@@ -6,13 +6,21 @@ each picture module imports matplotlib, Pygments or runs Graphviz when it is fir
 
 | module | functions |
 | --- | --- |
-| `text` | `ascii_strip(vmas)`, `transcript(trace)` — the reference renderer |
-| `layout` | `layout_figure(snapshot, *, highlight, title, figsize, axis, rows, names)`, `layout_png`, `layout_svg`, `before_after_figure(trace)`, `changed_vmas(trace, i)`, `axis_for(snapshots)` |
-| `timeline` | `timeline_figure(trace, cursor, figsize, *, intervals)`, `timeline_png`, `timeline_svg`, `lock_intervals(trace)`, `axes_pixel_box(fig)` |
-| `callgraph` | `callgraph_dot(trace, cursor)`, `callgraph_svg(trace, cursor)` (Graphviz, or a plain drawing without it), `call_tree(trace)` |
-| `source` | `source_html(frame_or_event)` — the model's source of the current function, its line marked |
-| `stepper_html` | `stepper_html(trace)` — one offline HTML page stepping through every pane |
+| `frame` | `FrameBuilder(trace, width, scale, ...)`, `frame_at(trace, i)` — everything a view shows at one event; every view uses it |
+| `palette` | the one palette and legend (Okabe–Ito colours, hatches, outlines, markers) |
+| `narration` | `sentence(event, variant)` — every sentence, in one place |
+| `narration_html` | the sentences laid out as HTML: narration, banner, step label, header |
+| `text` | `ascii_strip(vmas)`, `transcript(trace)`, `lock_timeline_text(trace)` — the reference renderer |
+| `layout` | `layout_figure(snapshot, *, highlight, title, figsize, axis, rows, names, focus, scale)`, `layout_png`, `layout_svg`, `before_after_figure`, `before_after_png`, `LayoutPainter`, `axis_for` |
+| `timeline` | `timeline_figure(trace, cursor, figsize, *, intervals, scale)`, `timeline_png`, `timeline_svg`, `timeline_picture(trace)` (drawn once; the cursor overlaid), `axes_pixel_box(fig)` |
+| `callgraph` | `callgraph_dot(trace, cursor)`, `callgraph_svg(trace, cursor)` (Graphviz, or a plain drawing without it), `highlight_css(tree, node)`, `callstack_svg(trace, i)` |
+| `source` | `source_html(frame_or_event)`, `source_block(event, prefix)` + `line_css` — the model's source, its line marked |
+| `stepper_html` | `stepper_html(trace)` — one offline HTML page stepping through the frames |
 | `export_formats` | `perfetto_json(trace)`, `vma_csv(snapshot)` |
+
+Big address spaces: above `layout.DENSE_VMAS` VMAs the boxes are binned to pixels; above
+`layout.BAND_VMAS`, a picture with a focus (the VMAs a call changed) is an overview of the
+whole space plus a detail band around the focus, where the changed VMAs are labelled.
 
 `from mmviz.render import layout_figure` (etc.) works too: the name is looked up lazily.
 (The stepper is imported from its module, `from mmviz.render.stepper_html import
@@ -22,11 +30,14 @@ stepper_html`, because the package attribute `stepper_html` is that submodule.)
 from .text import ascii_strip, transcript
 
 _LAZY = {
+    "FrameBuilder": "frame", "frame_at": "frame",
     "layout_figure": "layout", "layout_png": "layout", "layout_svg": "layout",
-    "before_after_figure": "layout", "changed_vmas": "layout", "axis_for": "layout",
+    "before_after_figure": "layout", "before_after_png": "layout", "changed_vmas": "layout",
+    "axis_for": "layout",
     "timeline_figure": "timeline", "timeline_png": "timeline", "timeline_svg": "timeline",
-    "lock_intervals": "timeline", "axes_pixel_box": "timeline",
+    "timeline_picture": "timeline", "lock_intervals": "timeline", "axes_pixel_box": "timeline",
     "callgraph_dot": "callgraph", "callgraph_svg": "callgraph", "call_tree": "callgraph",
+    "callstack_svg": "callgraph",
     "source_html": "source",
     "perfetto_json": "export_formats", "vma_csv": "export_formats",
 }

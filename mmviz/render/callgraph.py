@@ -17,8 +17,10 @@ import html
 import re
 import shutil
 import subprocess
+import zlib
 
 from ..trace.query import POINTER_CALLS, CallNode, CallTree, call_tree, is_pointer_call  # noqa: F401
+from .palette import HOOK_EDGE, NOW, NOW_OUTLINE, NOW_PATH
 
 ROOT_LABEL = "user space"
 NODE_ID = "mmviz-cg-node-{}"
@@ -27,8 +29,8 @@ EDGE_ID = "mmviz-cg-edge-{}"
 FILL = "#ffffff"
 HOOK_FILL = "#FBE3B0"        # light orange: driver code (orange = files/drivers in mmviz)
 FAIL_COLOUR = "#B03A00"       # a darker vermillion: readable on the yellow highlight
-CURRENT_FILL = "#F0E442"     # Okabe–Ito yellow, with a thick outline: the current frame
-PATH_FILL = "#FFF9C4"
+CURRENT_FILL = NOW           # Okabe–Ito yellow, with a thick outline: the current frame
+PATH_FILL = NOW_PATH
 
 
 def _dot_str(s: str) -> str:
@@ -80,7 +82,8 @@ def callgraph_dot(trace, cursor=None, *, tree=None) -> str:
     for node in tree.nodes[1:]:
         attrs = [f"id={_dot_str(EDGE_ID.format(node.id))}"]
         if node.pointer:
-            attrs += ['style=dashed', 'label="via pointer"', 'color="#7a5200"', 'fontcolor="#7a5200"']
+            attrs += ['style=dashed', 'label="via pointer"', f'color="{HOOK_EDGE}"',
+                      f'fontcolor="{HOOK_EDGE}"']
         if node.id in on_path:
             attrs.append("penwidth=2.2")
         out.append(f"  n{node.parent} -> n{node.id} [{', '.join(attrs)}];")
@@ -122,7 +125,27 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
     tree = call_tree(trace) if tree is None else tree
     current = tree.active[cursor] if cursor is not None and 0 <= cursor < len(tree.active) else None
     on_path = set(tree.path(current)) if current is not None else set()
-    nodes = tree.nodes
+    g = _fallback_geometry(tree.nodes)
+    esc = html.escape
+    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
+    w, h = g["width"], g["height"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+        f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans, sans-serif" font-size="11">',
+        '<g id="graph0" class="graph">',
+        f'<rect x="0" y="0" width="{w:.0f}" height="{h:.0f}" fill="white"/>',
+        f'<text x="12" y="18" font-size="12" font-weight="bold">'
+        f'{esc(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}</text>',
+        f'<text class="mmviz-fallback-note" x="12" y="34" font-size="11" fill="#a04000">{esc(note)}</text>',
+    ]
+    parts += _fallback_edges(tree.nodes, g, on_path)
+    parts += _fallback_nodes(tree.nodes, g, current, on_path)
+    parts.append("</g></svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _fallback_geometry(nodes) -> dict:
+    """Box sizes, column x per depth, row y per node, and the picture's size."""
     char_w, line_h, pad = 7.0, 15, 6
     size = {}
     for n in nodes:
@@ -131,14 +154,11 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
     depth_w = {}
     for n in nodes:
         depth_w[n.depth] = max(depth_w.get(n.depth, 0), size[n.id][0])
-    col_x = {}
-    x = 12
+    col_x, x = {}, 12
     for d in sorted(depth_w):
         col_x[d] = x
         x += depth_w[d] + 36
-    total_w = x
-    y_of = {}
-    cursor_y = [44.0]
+    y_of, cursor_y = {}, [44.0]
 
     def place(nid):
         n = nodes[nid]
@@ -151,27 +171,20 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
         y_of[nid] = (y_of[n.children[0]] + y_of[n.children[-1]]) / 2
 
     place(0)
-    total_h = cursor_y[0] + 10
-    esc = html.escape
-    mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}pt" height="{total_h:.0f}pt" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="DejaVu Sans, sans-serif" font-size="11">',
-        '<g id="graph0" class="graph">',
-        f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="white"/>',
-        f'<text x="12" y="18" font-size="12" font-weight="bold">'
-        f'{esc(f"call graph — {trace.scenario} ({trace.kernel}, {mode})")}</text>',
-        f'<text class="mmviz-fallback-note" x="12" y="34" font-size="11" fill="#a04000">{esc(note)}</text>',
-    ]
+    return {"size": size, "col_x": col_x, "y_of": y_of, "width": x,
+            "height": cursor_y[0] + 10, "line_h": line_h}
+
+
+def _fallback_edges(nodes, g, on_path) -> list:
+    esc, size, col_x, y_of = html.escape, g["size"], g["col_x"], g["y_of"]
+    parts = []
     for n in nodes[1:]:
         p = nodes[n.parent]
-        x1 = col_x[p.depth] + size[p.id][0]
-        y1 = y_of[p.id]
-        x2 = col_x[n.depth]
-        y2 = y_of[n.id]
+        x1, y1 = col_x[p.depth] + size[p.id][0], y_of[p.id]
+        x2, y2 = col_x[n.depth], y_of[n.id]
         mx = (x1 + x2) / 2
         dash = ' stroke-dasharray="5,3"' if n.pointer else ""
-        colour = "#7a5200" if n.pointer else "#666666"
+        colour = HOOK_EDGE if n.pointer else "#666666"
         width = 2.2 if n.id in on_path else 1.0
         parts.append(f'<g id="{EDGE_ID.format(n.id)}" class="edge">'
                      f'<title>{esc(p.fn)}&#45;&gt;{esc(n.fn)}</title>'
@@ -180,13 +193,18 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
                      f'<polygon fill="{colour}" stroke="{colour}" points="{x2:.1f},{y2:.1f} '
                      f'{x2 - 6:.1f},{y2 - 3:.1f} {x2 - 6:.1f},{y2 + 3:.1f}"/>')
         if n.pointer:
-            parts.append(f'<text x="{mx:.1f}" y="{y2 - 4:.1f}" font-size="8" fill="#7a5200" '
+            parts.append(f'<text x="{mx:.1f}" y="{y2 - 4:.1f}" font-size="8" fill="{HOOK_EDGE}" '
                          f'text-anchor="middle">via pointer</text>')
         parts.append("</g>")
+    return parts
+
+
+def _fallback_nodes(nodes, g, current, on_path) -> list:
+    esc, size, col_x, y_of = html.escape, g["size"], g["col_x"], g["y_of"]
+    parts = []
     for n in nodes:
         w, h = size[n.id]
-        x = col_x[n.depth]
-        y = y_of[n.id] - h / 2
+        x, y = col_x[n.depth], y_of[n.id] - h / 2
         fill = "#eeeeee" if n.id == 0 else (HOOK_FILL if n.pointer else FILL)
         stroke, sw = "#444444", 1.0
         if n.id == current:
@@ -200,8 +218,116 @@ def fallback_svg(trace, cursor=None, *, tree=None, note="simplified drawing (Gra
                      f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>')
         for k, t in enumerate(n.label().split("\n")):
             colour = FAIL_COLOUR if k else "#000000"
-            parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15 + k * line_h:.1f}" text-anchor="middle" '
-                         f'fill="{colour}">{esc(t)}</text>')
+            parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15 + k * g["line_h"]:.1f}" '
+                         f'text-anchor="middle" fill="{colour}">{esc(t)}</text>')
         parts.append("</g>")
-    parts.append("</g></svg>")
-    return "\n".join(parts) + "\n"
+    return parts
+
+
+# --- the current call marked by CSS over a graph drawn once ----------------------------------------
+
+_SHAPES = ("path", "polygon", "rect", "ellipse")
+
+
+def highlight_css(tree, node, scope: str = "") -> str:
+    """CSS that marks call-tree node `node` (yellow, thick black outline) and the calls on the
+    way to it in an SVG drawn once with no cursor (`callgraph_svg(trace, None)`): a view moves
+    the mark by swapping this small style, never running Graphviz again."""
+    if node is None:
+        return ""
+    path = tree.path(node)
+    rules = []
+    on_path = [n for n in path if n != node]
+    if on_path:
+        sel = ", ".join(f"{scope} #{NODE_ID.format(n)} {shp}".strip() for n in on_path
+                        for shp in _SHAPES)
+        rules.append(f"{sel} {{ stroke: {NOW_OUTLINE}; stroke-width: 2px; }}")
+        plain = [n for n in on_path if n and not tree.nodes[n].pointer]
+        if plain:
+            sel = ", ".join(f"{scope} #{NODE_ID.format(n)} {shp}".strip() for n in plain
+                            for shp in _SHAPES)
+            rules.append(f"{sel} {{ fill: {NOW_PATH}; }}")
+    edges = [n for n in path if n]
+    if edges:
+        sel = ", ".join(f"{scope} #{EDGE_ID.format(n)} path".strip() for n in edges)
+        rules.append(f"{sel} {{ stroke: {NOW_OUTLINE}; stroke-width: 2.2px; }}")
+    sel = ", ".join(f"{scope} #{NODE_ID.format(node)} {shp}".strip() for shp in _SHAPES)
+    rules.append(f"{sel} {{ fill: {NOW}; stroke: {NOW_OUTLINE}; stroke-width: 3.5px; }}")
+    return "\n".join(rules)
+
+
+# --- the compact call stack (a narrow side column) ------------------------------------------------
+
+def _calls_so_far(trace, i):
+    """The calls made up to event i as a tree: [fn, children, state, ret]; state active|done."""
+    root = ["user space", [], "active", None]
+    stack = [root]
+    for e in trace.events[: i + 1]:
+        phase = e.data.get("phase")
+        if e.kind == "call" or (e.kind == "hook" and phase == "enter"):
+            node = [e.fn, [], "active", None]
+            stack[-1][1].append(node)
+            stack.append(node)
+        elif (e.kind == "return" or (e.kind == "hook" and phase == "exit")) and len(stack) > 1:
+            node = stack.pop()
+            node[2] = "done"
+            node[3] = e.data.get("ret")
+    return root, stack[-1]
+
+
+def _stack_rows(root, max_rows):
+    rows = []
+
+    def walk(node, depth):
+        rows.append((node, depth))
+        for c in node[1]:
+            walk(c, depth + 1)
+    walk(root, 0)
+    if len(rows) > max_rows:            # keep the active path, drop the oldest finished calls
+        keep = [r for r in rows if r[0][2] == "active"]
+        done = [r for r in rows if r[0][2] != "active"][-(max_rows - len(keep)):]
+        ids = {id(r[0]) for r in keep + done}
+        rows = [r for r in rows if id(r[0]) in ids]
+    return rows
+
+
+def callstack_svg(trace, i, max_rows=44, scale=1.0) -> str:
+    """The calls made so far as a compact indented tree: the active path tinted, the current
+    call yellow with a black outline (the call graph's colours), finished calls grey with
+    what they returned. Narrow enough for a side column."""
+    if not trace.events:
+        return "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'></svg>"
+    root, current = _calls_so_far(trace, i)
+    rows = _stack_rows(root, max_rows)
+    lh, char_w = 17 * scale, 6.9 * scale
+    body, width = [], 0
+    for k, (node, depth) in enumerate(rows):
+        y, x = 3 + k * lh, 4 + depth * 14 * scale
+        name, _, state, ret = node
+        is_cur = node is current
+        label = name + ("" if name == "user space" or "->" in name or name.endswith("_hook")
+                        else "()")
+        if state == "done":
+            label += f" → {ret}"
+        tw = char_w * len(label) + 10
+        width = max(width, x + tw + 4)
+        fill = NOW if is_cur else (NOW_PATH if state == "active" else "#f6f6f6")
+        stroke = NOW_OUTLINE if is_cur else ("#555555" if state == "active" else "#cccccc")
+        colour = "#222" if state == "active" else "#888"
+        if state == "done" and ret and str(ret).startswith("-E"):
+            colour = FAIL_COLOUR
+        if depth:
+            body.append(f"<line x1='{x - 8}' y1='{y + lh / 2 - 1}' x2='{x}' y2='{y + lh / 2 - 1}' "
+                        "stroke='#bbbbbb'/>")
+        body.append(f"<rect x='{x}' y='{y}' width='{tw:.0f}' height='{lh - 3}' rx='3' "
+                    f"fill='{fill}' stroke='{stroke}' stroke-width='{2 if is_cur else 0.8}'/>")
+        weight = " font-weight='bold'" if is_cur else ""
+        body.append(f"<text x='{x + 5}' y='{y + lh - 7 * scale}' fill='{colour}'{weight}>"
+                    f"{html.escape(label)}</text>")
+    inner = "".join(body)
+    key = zlib.crc32(inner.encode()) & 0xFFFFFFFF      # same picture, same key: not re-sent
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' class='mmviz-callstack-svg' "
+            f"data-key='{key:08x}' width='{width:.0f}' height='{lh * len(rows) + 6:.0f}' "
+            f"font-family='DejaVu Sans Mono, monospace' font-size='{11.5 * scale:g}'>"
+            + inner + "</svg>")
+

@@ -30,29 +30,40 @@ def _ts(seq: int) -> int:
 
 def perfetto_json(trace) -> str:
     """The trace as Chrome Trace Event Format JSON ({"traceEvents": [...], ...})."""
-    from .timeline import VIOLATION_TITLES, lock_intervals, lanes
-
     mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
-    n = len(trace.events)
-    end_ts = _ts(n)
     meta = [
         {"name": "process_name", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
          "args": {"name": f"mmviz {trace.scenario} ({trace.kernel}, {mode})"}},
         {"name": "process_labels", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
          "args": {"labels": trace.title}},
     ]
-
-    def thread(tid, name, order):
-        meta.append({"name": "thread_name", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
-                     "args": {"name": name}})
-        meta.append({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
-                     "args": {"sort_index": order}})
-
-    thread(TID_CALLS, "call stack", 0)
-    thread(TID_HOOKS, "hooks (via pointer)", 1)
-    thread(TID_EVENTS, "errors, warnings, violations", 2)
-
+    _thread(meta, TID_CALLS, "call stack", 0)
+    _thread(meta, TID_HOOKS, "hooks (via pointer)", 1)
+    _thread(meta, TID_EVENTS, "errors, warnings, violations", 2)
     body = []            # (ts, order, event): order puts ends before begins at one instant
+    _calls_and_marks(trace, body)
+    _map_count(trace, body)
+    _locks(trace, meta, body)
+    body.sort(key=lambda t: (t[0], t[1]))
+    doc = {
+        "traceEvents": meta + [ev for _, _, ev in body],
+        "displayTimeUnit": "ms",
+        "otherData": {"generator": "mmviz", "scenario": trace.scenario, "kernel": trace.kernel,
+                      "config": dict(trace.config), "result": trace.result.outcome,
+                      "time_unit": "1 ms = one trace event"},
+    }
+    return json.dumps(doc, indent=None, separators=(",", ":")) + "\n"
+
+
+def _thread(meta, tid, name, order):
+    meta.append({"name": "thread_name", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
+                 "args": {"name": name}})
+    meta.append({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
+                 "args": {"sort_index": order}})
+
+
+def _calls_and_marks(trace, body):
+    """The call stack track (B/E slices), hook instants, and error/warning/violation marks."""
     open_calls = []
     for e in trace.events:
         ts = _ts(e.seq)
@@ -66,31 +77,42 @@ def perfetto_json(trace) -> str:
                                      "pid": PID, "tid": TID_HOOKS,
                                      "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}))
         elif e.kind == "return" or (e.kind == "hook" and e.data.get("phase") == "exit"):
-            if e.fn in open_calls:
-                # close anything left open above it, then it (B/E must nest on a track)
-                while open_calls:
-                    fn = open_calls.pop()
-                    body.append((ts, 0, {"name": fn, "ph": "E", "ts": ts, "pid": PID,
-                                         "tid": TID_CALLS,
-                                         "args": {"seq": e.seq, "ret": e.data.get("ret")} if fn == e.fn else {}}))
-                    if fn == e.fn:
-                        break
+            _close_calls(e, ts, open_calls, body)
         elif e.kind in ("error", "warn", "violation"):
-            ev = {"name": f"{e.kind}: {e.fn}", "cat": e.kind, "ph": "i", "ts": ts, "pid": PID,
-                  "tid": TID_EVENTS, "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}
-            if e.kind == "violation":
-                ev["name"] = VIOLATION_TITLES.get(e.data.get("violation"), "VIOLATION") + \
-                    f": {e.data.get('lock', '')}"
-                ev["s"] = "g"            # a global instant: a line across every track
-                ev["args"].update({"violation": e.data.get("violation"), "lock": e.data.get("lock")})
-            else:
-                ev["s"] = "t"
-            body.append((ts, 2, ev))
+            body.append((ts, 2, _mark(trace, e, ts)))
+    end_ts = _ts(len(trace.events))
     for fn in reversed(open_calls):          # a deadlocked task never returns
         body.append((end_ts, 0, {"name": fn, "ph": "E", "ts": end_ts, "pid": PID,
                                  "tid": TID_CALLS, "args": {"never_returned": True}}))
 
-    # map_count as a counter track
+
+def _close_calls(e, ts, open_calls, body):
+    if e.fn not in open_calls:
+        return
+    # close anything left open above it, then it (B/E must nest on a track)
+    while open_calls:
+        fn = open_calls.pop()
+        body.append((ts, 0, {"name": fn, "ph": "E", "ts": ts, "pid": PID, "tid": TID_CALLS,
+                             "args": {"seq": e.seq, "ret": e.data.get("ret")} if fn == e.fn else {}}))
+        if fn == e.fn:
+            break
+
+
+def _mark(trace, e, ts):
+    from .narration_html import VIOLATION_TITLES
+    ev = {"name": f"{e.kind}: {e.fn}", "cat": e.kind, "ph": "i", "ts": ts, "pid": PID,
+          "tid": TID_EVENTS, "args": {"seq": e.seq, "msg": sentence(e, trace.kernel)}}
+    if e.kind == "violation":
+        ev["name"] = VIOLATION_TITLES.get(e.data.get("violation"), "VIOLATION") + \
+            f": {e.data.get('lock', '')}"
+        ev["s"] = "g"            # a global instant: a line across every track
+        ev["args"].update({"violation": e.data.get("violation"), "lock": e.data.get("lock")})
+    else:
+        ev["s"] = "t"
+    return ev
+
+
+def _map_count(trace, body):
     last = None
     for e in trace.events:
         mc = e.snapshot.map_count
@@ -99,12 +121,18 @@ def perfetto_json(trace) -> str:
                                          "pid": PID, "tid": 0, "args": {"map_count": mc}}))
             last = mc
 
+
+def _locks(trace, meta, body):
+    """One track per lock, a slice per hold, the violations on their lock's track."""
+    from .narration_html import VIOLATION_TITLES
+    from .timeline import lanes, lock_intervals
     intervals = lock_intervals(trace)
+    end_ts = _ts(len(trace.events))
     tid_of = {}
     for k, name in enumerate(x for x in lanes(trace, intervals) if x not in
                              ("hooks (via pointer)", "errors · warnings")):
         tid_of[name] = TID_LOCK0 + k
-        thread(TID_LOCK0 + k, name, 10 + k)
+        _thread(meta, TID_LOCK0 + k, name, 10 + k)
     for iv in intervals:
         tid = tid_of[iv.lock]
         start = _ts(iv.start)
@@ -122,15 +150,6 @@ def perfetto_json(trace) -> str:
             body.append((_ts(v.seq), 2, {"name": VIOLATION_TITLES.get(v.kind, v.kind), "cat": "violation",
                                          "ph": "i", "s": "t", "ts": _ts(v.seq), "pid": PID, "tid": tid,
                                          "args": {"message": violation_message(trace, v)}}))
-    body.sort(key=lambda t: (t[0], t[1]))
-    doc = {
-        "traceEvents": meta + [ev for _, _, ev in body],
-        "displayTimeUnit": "ms",
-        "otherData": {"generator": "mmviz", "scenario": trace.scenario, "kernel": trace.kernel,
-                      "config": dict(trace.config), "result": trace.result.outcome,
-                      "time_unit": "1 ms = one trace event"},
-    }
-    return json.dumps(doc, indent=None, separators=(",", ":")) + "\n"
 
 
 CSV_FIELDS = ("id", "start", "end", "size", "perms", "pgoff", "file", "flags", "anon_vma",

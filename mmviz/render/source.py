@@ -16,6 +16,8 @@ import inspect
 import pkgutil
 from dataclasses import dataclass
 
+from .palette import FAITH_COLOURS as _FAITH_COLOURS, HOOK_EDGE, NOW as HL_COLOUR
+
 HOOK_CARDS = {
     "f_op->mmap_prepare": (
         "The file's .mmap_prepare hook, reached through file->f_op.",
@@ -50,8 +52,6 @@ _BOX = ("font-family: 'DejaVu Sans', 'Segoe UI', sans-serif; font-size: 13px; li
 _HEAD = "padding: 6px 10px; background: #f2f2f2; border-bottom: 1px solid #dddddd;"
 _BADGE = ("display: inline-block; padding: 0 6px; margin-left: 6px; border-radius: 8px; "
           "font-size: 11px; border: 1px solid {c}; color: {c};")
-_FAITH_COLOURS = {"faithful": "#006e4f", "simplified": "#8a5a00", "stub": "#a03000"}
-HL_COLOUR = "#F0E442"
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def hook_card(fn: str) -> str:
                                       "Driver code, not the modelled kernel."))
     return (f'<div class="mmviz-source mmviz-hook-card" style="{_BOX}">'
             f'<div style="{_HEAD}"><b>{html.escape(fn)}</b> '
-            f'<span style="{_BADGE.format(c="#7a5200")}">via pointer</span></div>'
+            f'<span style="{_BADGE.format(c=HOOK_EDGE)}">via pointer</span></div>'
             f'<div style="padding: 8px 10px; background: #FDF3DC">'
             f'<p style="margin: 0 0 6px 0"><b>{html.escape(title)}</b></p>'
             f'<p style="margin: 0 0 6px 0">{html.escape(body)}</p>'
@@ -234,3 +234,47 @@ def source_html(frame_or_event) -> str:
                 f'source for this function.</div></div>')
     return (f'<div class="mmviz-source" style="{_BOX}">{_header(fs, line)}'
             f'<div style="overflow-x: auto">{code_html(fs, line)}</div></div>')
+
+
+# --- a block per function, its current line marked by CSS --------------------------------------
+
+def block_key(frame_or_event):
+    """What identifies the source block an event shows (one block per function or card)."""
+    kind, fn, fs, _ = resolve(frame_or_event)
+    return (kind, fn, fs.module if fs else None)
+
+
+def source_block(frame_or_event, prefix: str) -> str:
+    """The source pane's block for this event's function, highlighted once: every line is a
+    <span id="PREFIX-N"> (N = the file's line number) so `line_css` can mark one without
+    highlighting the function again. Hooks and user space get their cards."""
+    kind, fn, fs, _ = resolve(frame_or_event)
+    if kind == "source":
+        return (f'<div class="mmviz-source" style="{_BOX}">{_header(fs, None)}'
+                f'<div style="overflow-x: auto">{code_html(fs, None, linespans=prefix)}</div>'
+                f'</div>')
+    if kind == "hook":
+        return hook_card(fn)
+    if kind == "user":
+        return user_card()
+    return (f'<div class="mmviz-source" style="{_BOX}"><div style="{_HEAD}"><b>'
+            f'{html.escape(fn or "?")}()</b></div><div style="padding: 8px 10px">The model has '
+            f'no source for this function.</div></div>')
+
+
+def source_line(frame_or_event):
+    """(line number to mark or None, 'file:line' or '') for an event's current frame."""
+    kind, fn, fs, line = resolve(frame_or_event)
+    if kind != "source":
+        return None, ""
+    return line, f"{fs.file}:{line}"
+
+
+def line_css(prefix: str, line, scope: str = "") -> str:
+    """CSS marking line `line` of the block whose spans start with `prefix` (Okabe–Ito
+    yellow, outlined, as the one-shot source_html marks it)."""
+    if not line:
+        return ""
+    return (f"{scope} #{prefix}-{line} {{ background: {HL_COLOUR}; "
+            f"outline: 1px solid #b8a800; }}").strip()
+

@@ -1,5 +1,6 @@
 """The reference renderer: plain text. An ASCII strip of the address space, in the style of
-the kernel's own VMA tests, and a numbered transcript of a trace."""
+the kernel's own VMA tests, a numbered transcript of a trace, and the lock timeline as
+text (one row per lock; the picture's text twin)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,42 @@ def transcript(trace, width: int = 100) -> str:
     out.append(f"After (map_count={trace.final.map_count}):")
     out.append(ascii_strip(trace.final.vmas).rstrip("\n"))
     return "\n".join(out) + "\n"
+
+
+def lock_timeline_text(trace, width: int = 64) -> str:
+    """The locks held over a trace as text: one row per lock, one column per slice of events
+    ('#' = held), the step labels (S0..S11) on top and '!' where the lock checker complained."""
+    events = trace.events
+    if not events:
+        return "(no events)"
+    n = len(events)
+    col = [min(width - 1, i * width // n) for i in range(n)]
+    names = []
+    for e in events:
+        for lock in e.locks_held:
+            if lock not in names:
+                names.append(lock)
+    for v in trace.violations:
+        if v.lock not in names:
+            names.append(v.lock)
+    label_w = max([len(x) for x in names] + [5]) + 1
+    head = [" "] * width
+    for i, e in enumerate(events):
+        if e.step and e.step.startswith("S"):
+            c = col[i]
+            if all(ch == " " for ch in head[c:c + len(e.step) + 1]):
+                head[c:c + len(e.step)] = list(e.step)
+    rows = [" " * label_w + "".join(head).rstrip()]
+    bad = {(v.lock, v.seq) for v in trace.violations}
+    for name in names:
+        cells = [" "] * width
+        for i, e in enumerate(events):
+            if name in e.locks_held:
+                cells[col[i]] = "#"
+        for lock, seq in bad:
+            if lock == name and seq < n:
+                cells[col[seq]] = "!"
+        rows.append(name.ljust(label_w) + "".join(cells).rstrip())
+    rows.append(" " * label_w + "event 0" + " " * max(0, width - 14 - len(str(n - 1)))
+                + f"event {n - 1}")
+    return "\n".join(rows)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..model.errors import InputError, TaskHung, Unsupported
+from ..model.uapi import PAGE_SIZE as P
 from ..model.world import KERNELS, World
 from ..trace.recorder import Recorder
-
-P = 4096
 
 
 @dataclass(frozen=True)

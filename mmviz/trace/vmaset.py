@@ -75,6 +75,12 @@ class VmaSet:
     def __repr__(self):
         return f"VmaSet({len(self)} VMAs)"
 
+    @property
+    def chunks(self) -> tuple:
+        """The tuples of views the set is made of, shared with the sets it was made from: a
+        reader that caches per chunk (pictures of a 30,000-VMA trace) redoes only what changed."""
+        return self._chunks
+
     # --- queries -------------------------------------------------------------------------------
     def get(self, ident):
         """The view with this VMA id, or None (an index is kept only for small sets: a trace

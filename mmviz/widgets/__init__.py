@@ -4,6 +4,8 @@
 - `ScenarioBuilder()`: compose a scenario with controls, record it, step through it.
 - `Compare(trace_a, trace_b)`: two traces side by side, steps aligned, differences marked.
 - `Predict(trace)`: predict the next state, then see it and why.
+- `Explorer(race)`: every single-switch schedule of a race of two tasks, judged; step
+  through the one you pick.
 
 ipywidgets and matplotlib are imported when one of these names is first used, never by
 `import mmviz` or `import mmviz.widgets`.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {"Stepper": "stepper", "ScenarioBuilder": "builder", "Compare": "compare",
-          "Predict": "predict"}
+          "Predict": "predict", "Explorer": "explorer"}
 
 __all__ = list(_WHERE)
 

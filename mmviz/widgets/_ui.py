@@ -1,14 +1,81 @@
-"""What every mmviz widget shares: the error pane and the callback guard.
+"""What every mmviz widget shares: the error pane, the callback guard, weak callbacks and
+closing a whole widget tree.
 
 A callback that raises never leaves a traceback in the output area: `ErrorPane.guard`
 catches the exception and shows one line in an `ipywidgets.HTML` with the CSS class
 `mmviz-error`, which the next successful callback clears.
+
+Memory is given back: a widget's buttons and sliders call it through `WeakCall` (they hold
+it weakly, so a forgotten view can be collected), and `close_tree` closes every child
+widget, not only the outer box (ipywidgets keeps every open widget in a global registry,
+so an unclosed child keeps its pictures, and before this its parent, alive).
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import itertools
+import weakref
+
+_SCOPES = itertools.count(1)
+
+
+def scope_class() -> str:
+    """A CSS class unique to one view, to scope the style marks of its frames."""
+    return f"mmviz-w{next(_SCOPES)}"
+
+
+class WeakCall:
+    """A callback that calls `obj.<name>(*args)` while obj lives; holds obj weakly.
+
+    pass_args: also pass what the caller passes (an observer's `change`); otherwise it is
+    dropped (a button passes itself)."""
+
+    __slots__ = ("_ref", "_name", "_args", "_pass")
+
+    def __init__(self, obj, name, *args, pass_args=False):
+        self._ref = weakref.ref(obj)
+        self._name, self._args, self._pass = name, args, pass_args
+
+    def __call__(self, *a, **kw):
+        obj = self._ref()
+        if obj is None:
+            return None
+        if self._pass:
+            return getattr(obj, self._name)(*self._args, *a, **kw)
+        return getattr(obj, self._name)(*self._args)
+
+
+def close_tree(widget, close_root=None) -> None:
+    """Close a widget and every widget under it (children, tabs), deepest first; drop the
+    trait observers and click handlers so nothing calls back into a closed view.
+    close_root: how to close `widget` itself (a subclass's close calling this passes its
+    base class's close)."""
+    seen = set()
+
+    def walk(w):
+        if id(w) in seen:
+            return
+        seen.add(id(w))
+        for c in getattr(w, "children", ()) or ():
+            walk(c)
+        for attr in ("layout", "style"):        # these are widgets too, each in the registry
+            part = getattr(w, attr, None)
+            if part is not None and hasattr(part, "close"):
+                walk(part)
+        handlers = getattr(w, "_click_handlers", None)
+        if handlers is not None:
+            handlers.callbacks.clear()
+        try:
+            w.unobserve_all()
+        except Exception:           # a widget without traits to unobserve
+            pass
+        if w is widget and close_root is not None:
+            close_root()
+        else:
+            w.close()
+    walk(widget)
 
 
 def one_line(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import html
 import ipywidgets as W
 
 from ..scenarios import custom
-from ._ui import ErrorPane, button, one_line
+from ._ui import ErrorPane, WeakCall, button, close_tree, one_line
 
 LABELS = {"kernel": "kernel", "mmu": "MMU", "file": "file type", "lower": "lower file",
           "hide": "hide from rmap", "fail": "hook that fails", "errno": "with errno",
@@ -32,56 +32,32 @@ class ScenarioBuilder(W.VBox):
         self.trace = None
         self.stepper = None
         self.message = ""
-        style = {"description_width": "118px"}
-        wide = W.Layout(width="330px")
-        c = self.controls = {
-            "kernel": W.ToggleButtons(options=list(custom.CHOICES["kernel"]), style=style,
-                                      description=LABELS["kernel"]),
-            "mmu": W.ToggleButtons(options=[("MMU", True), ("no MMU", False)], style=style,
-                                   description=LABELS["mmu"]),
-            "file": W.Dropdown(options=list(custom.FILE_TYPES), style=style, layout=wide,
-                               description=LABELS["file"]),
-            "lower": W.Dropdown(options=list(custom.CHOICES["lower"]), style=style, layout=wide,
-                                description=LABELS["lower"]),
-            "hide": W.Checkbox(description="hide_from_rmap_until_complete", indent=False),
-            "fail": W.Dropdown(options=list(custom.FAILS), style=style, layout=wide,
-                               description=LABELS["fail"]),
-            "errno": W.Dropdown(options=list(custom.ERRNOS), style=style, layout=wide,
-                                description=LABELS["errno"]),
-            "error_hook": W.Dropdown(options=[("no error_hook", "none")] +
-                                     [(f"-{e}", e) for e in custom.ERRNOS], style=style,
-                                     layout=wide, description=LABELS["error_hook"]),
-            "neighbours": W.ToggleButtons(options=[("none", "none"), ("left", "left"),
-                                                   ("right", "right"), ("both", "both")],
-                                          style=style, description=LABELS["neighbours"],
-                                          tooltips=["no neighbour", "a mergeable VMA on the left",
-                                                    "a mergeable VMA on the right",
-                                                    "mergeable VMAs on both sides"]),
-            "fixed_over": W.Checkbox(description="MAP_FIXED over an existing mapping",
-                                     indent=False),
-        }
-        for name, w in c.items():
-            w.add_class(f"mmviz-builder-{name.replace('_', '-')}")
-        for w in (c["kernel"], c["mmu"], c["neighbours"]):
-            w.style.button_width = "76px"
+        c = self.controls = _controls()
         self.action = W.HTML("")
         self.action.add_class("mmviz-builder-action")
         self.msg = W.HTML("")
         self.msg.add_class("mmviz-builder-message")
         self.run_button = button("Run ▶", "mmviz-run", "record this scenario and step through it",
                                  style="success")
-        self.run_button.on_click(self.errors.guard(lambda _: self.run()))
+        self.run_button.on_click(self.errors.guard(WeakCall(self, "run")))
         self.output = W.VBox([])
         self.output.add_class("mmviz-builder-output")
         self._lower_row = W.HBox([c["lower"]])
         self.set(**{**custom.DEFAULTS, **options})
         for w in c.values():
-            w.observe(self.errors.guard(self._changed), names="value")
+            w.observe(self.errors.guard(WeakCall(self, "_changed", pass_args=True)),
+                      names="value")
+        super().__init__(children=[self._form(), self.errors.widget, self.output])
+        self.add_class("mmviz-builder")
+        self._changed(None)
+
+    def _form(self):
+        c = self.controls
 
         def row(*ws):
             return W.HBox(list(ws), layout=W.Layout(flex_flow="row wrap", align_items="center",
                                                     margin="1px 0"))
-        form = W.VBox([
+        return W.VBox([
             W.HTML("<b style='font-size:14px'>Scenario Builder</b> <span style='color:#555;"
                    "font-size:12px'>— choose, then Run: mmap() of 4 pages at 0x10001000 is "
                    "recorded and shown below</span>"),
@@ -92,9 +68,6 @@ class ScenarioBuilder(W.VBox):
             row(c["neighbours"]),
             row(self.run_button, self.msg),
         ], layout=W.Layout(border="1px solid #d0d7de", padding="6px 10px", margin="0 0 6px 0"))
-        super().__init__(children=[form, self.errors.widget, self.output])
-        self.add_class("mmviz-builder")
-        self._changed(None)
 
     # --- options ---------------------------------------------------------------------------
     @property
@@ -144,8 +117,53 @@ class ScenarioBuilder(W.VBox):
         self.trace = trace
         self.stepper = Stepper(trace)
         self.output.children = [self.stepper]
-        from .narrate import result_text
+        from ..render.narration_html import result_text
         self._say(f"recorded {len(trace.events)} events under {trace.kernel}: mmap returns "
                   f"{result_text(trace.result)}", "done")
         self.errors.clear()
         return trace
+
+    def close(self):
+        """Close the Stepper of the last run and every control (memory is given back)."""
+        if self.stepper is not None:
+            self.stepper.close()
+            self.stepper = None
+        close_tree(self, super().close)
+
+
+def _controls() -> dict:
+    """One control per option of mmviz.scenarios.custom, each with its CSS class."""
+    style = {"description_width": "118px"}
+    wide = W.Layout(width="330px")
+    c = {
+        "kernel": W.ToggleButtons(options=list(custom.CHOICES["kernel"]), style=style,
+                                  description=LABELS["kernel"]),
+        "mmu": W.ToggleButtons(options=[("MMU", True), ("no MMU", False)], style=style,
+                               description=LABELS["mmu"]),
+        "file": W.Dropdown(options=list(custom.FILE_TYPES), style=style, layout=wide,
+                           description=LABELS["file"]),
+        "lower": W.Dropdown(options=list(custom.CHOICES["lower"]), style=style, layout=wide,
+                            description=LABELS["lower"]),
+        "hide": W.Checkbox(description="hide_from_rmap_until_complete", indent=False),
+        "fail": W.Dropdown(options=list(custom.FAILS), style=style, layout=wide,
+                           description=LABELS["fail"]),
+        "errno": W.Dropdown(options=list(custom.ERRNOS), style=style, layout=wide,
+                            description=LABELS["errno"]),
+        "error_hook": W.Dropdown(options=[("no error_hook", "none")] +
+                                 [(f"-{e}", e) for e in custom.ERRNOS], style=style,
+                                 layout=wide, description=LABELS["error_hook"]),
+        "neighbours": W.ToggleButtons(options=[("none", "none"), ("left", "left"),
+                                               ("right", "right"), ("both", "both")],
+                                      style=style, description=LABELS["neighbours"],
+                                      tooltips=["no neighbour", "a mergeable VMA on the left",
+                                                "a mergeable VMA on the right",
+                                                "mergeable VMAs on both sides"]),
+        "fixed_over": W.Checkbox(description="MAP_FIXED over an existing mapping",
+                                 indent=False),
+    }
+    for name, w in c.items():
+        w.add_class(f"mmviz-builder-{name.replace('_', '-')}")
+    for w in (c["kernel"], c["mmu"], c["neighbours"]):
+        w.style.button_width = "76px"
+    return c
+

@@ -17,15 +17,20 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 
+from ..render.frame import FrameBuilder
+from ..render.layout_axis import axis_for
 from ..render.narration import sentence
+from ..render.narration_html import header_html, result_text
 from . import align as aligner
-from . import narrate
-from ._ui import ErrorPane, SliderCursor, button
+from ._ui import ErrorPane, SliderCursor, WeakCall, button, close_tree, scope_class
 from .frames import FrameStore
+from .panes import LayoutPane, TimelinePane
 
 STATUS_STYLE = {"same": "", "changed": "background:#fff4d6;",
                 "only-a": "background:#fde2e1;", "only-b": "background:#dff3e4;"}
 STATUS_WORD = {"same": "", "changed": "changed", "only-a": "only in A", "only-b": "only in B"}
+LAYOUT_WIDTH_IN = 4.9        # two layouts side by side in a ~1000 px notebook
+TIMELINE_WIDTH_IN = 9.0      # timelines full width, one above the other (lanes need room)
 
 
 @dataclass(frozen=True)
@@ -33,60 +38,48 @@ class CompareFrame:
     index: int
     label: str
     table: str
-    sides: tuple          # two (narration, banner, layout PNG, timeline PNG)
+    sides: tuple          # two (Frame, note HTML or "", shown: does the row have an event)
 
 
-class _RowRenderer:
-    def __init__(self, ta, tb, rows):
-        import threading
+class _RowBuilder:
+    """The frames of one aligned row: each side's Frame (from one FrameBuilder per trace, on
+    an axis and legend shared by both traces so boxes line up)."""
 
-        from .fastdraw import address_axis, all_snapshots
+    def __init__(self, ta, tb, rows, scope):
         self.traces = (ta, tb)
         self.rows = rows
-        snaps = list(all_snapshots(ta)) + list(all_snapshots(tb))
-        self.snapshots = snaps
-        self.axis = address_axis(snaps)
-        self._local = threading.local()
+        snaps = [s for t in (ta, tb) for s in [t.initial, *(e.snapshot for e in t.events),
+                                               t.final]]
+        axis = axis_for(snaps)
+        self.builders = tuple(
+            FrameBuilder(t, width=LAYOUT_WIDTH_IN, timeline_width=TIMELINE_WIDTH_IN,
+                         scope=scope, axis=axis, legend_traces=(other,))
+            for t, other in ((ta, tb), (tb, ta)))
 
-    def _drawers(self):
-        d = getattr(self._local, "d", None)
-        if d is None:
-            from .fastdraw import LayoutDrawer, timeline_drawer
-            # layouts: two columns side by side in a ~1000 px notebook; timelines: full width,
-            # one above the other (a lock timeline needs the width for its lanes and legend)
-            d = (LayoutDrawer(self.axis, self.snapshots, height_in=2.4, width_in=4.9),
-                 timeline_drawer(self.traces[0]), timeline_drawer(self.traces[1]))
-            self._local.d = d
-        return d
+    @property
+    def trace(self):
+        return self.traces[0]
 
-    def render(self, k) -> CompareFrame:
-        from ..render.layout import changed_vmas
-        rows = self.rows
-        d = self._drawers()
+    def frame(self, k) -> CompareFrame:
         sides = []
         for s, side in enumerate(("a", "b")):
-            t = self.traces[s]
-            here = rows[k].a if side == "a" else rows[k].b
-            seq = aligner.last_at_or_before(rows, k, side)
-            name = "A" if side == "a" else "B"
+            here = self.rows[k].a if side == "a" else self.rows[k].b
+            seq = aligner.last_at_or_before(self.rows, k, side)
+            name = side.upper()
+            f = self.builders[s].frame(-1 if seq is None else seq, marked=here is not None)
             if seq is None:
-                snap, narr, banner = t.initial, (f"<i>{name} has not started yet: the state "
-                                                 "before the call.</i>"), ""
-                hl, tl = set(), d[1 + s].draw(-1)
+                note = f"<i>{name} has not started yet: the state before the call.</i>"
+            elif here is None:
+                note = (f"<div style='color:#8a6d00;font-size:12px'>no matching event in "
+                        f"{name}: showing its state after event {seq}</div>")
             else:
-                snap = t.events[seq].snapshot
-                narr = narrate.narration_html(t, seq)
-                if here is None:
-                    narr = (f"<div style='color:#8a6d00;font-size:12px'>no matching event in "
-                            f"{name}: showing its state after event {seq}</div>"
-                            f"<div style='opacity:0.55'>{narr}</div>")
-                banner = narrate.banner_html(t, seq) if here is not None else ""
-                hl = set(changed_vmas(t, seq)) if here is not None else set()
-                tl = d[1 + s].draw(seq)
-            title = f"{name} · {t.kernel}"
-            sides.append((narr, banner, d[0].draw(snap, hl, title), tl))
-        label = self._label(k)
-        return CompareFrame(k, label, self.table(k), tuple(sides))
+                note = ""
+            sides.append((f, note, here is not None))
+        return CompareFrame(k, self._label(k), self.table(k), tuple(sides))
+
+    def close(self):
+        for b in self.builders:
+            b.close()
 
     def _label(self, k):
         r = self.rows[k]
@@ -145,61 +138,88 @@ class Compare(SliderCursor, W.VBox):
         self._diffs = aligner.differences(self.rows)
         self._last = max(len(self.rows) - 1, 0)
         self.errors = ErrorPane()
-        self._store = FrameStore(_RowRenderer(trace_a, trace_b, self.rows), n=len(self.rows),
-                                 maxsize=cache_size, prerender=prerender)
+        self._scope = scope_class()
+        self._rows = _RowBuilder(trace_a, trace_b, self.rows, "." + self._scope)
+        self._store = FrameStore(self._rows, n=len(self.rows), maxsize=cache_size,
+                                 prerender=prerender)
         self.last_apply_ms = None
+        controls = self._controls()
+        table = W.HTML("")
+        table.add_class("mmviz-compare-table")
+        self.panes.update({"table": table, "error": self.errors.widget})
+        columns, timelines = self._sides()
+        super().__init__(children=[self._info(), controls, table,
+                                   W.HBox(columns, layout=W.Layout(flex_flow="row wrap",
+                                                                   align_items="flex-start")),
+                                   W.HBox(timelines, layout=W.Layout(flex_flow="row wrap")),
+                                   self.errors.widget])
+        self.add_class("mmviz-compare")
+        self.add_class(self._scope)
+        self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
+                            names="value")
+        self._apply(self._store.get(0))
 
+    def _controls(self):
         self.slider = W.IntSlider(min=0, max=self._last, value=0, readout=False,
                                   continuous_update=True, layout=W.Layout(width="360px"))
         self.slider.add_class("mmviz-compare-slider")
         self.slider.add_class("mmviz-step-slider")
         label = W.HTML("", layout=W.Layout(margin="0 0 0 10px"))
         label.add_class("mmviz-step-label")
-        prev_b = button("◀ prev", "mmviz-prev", "previous row")
-        next_b = button("next ▶", "mmviz-next", "next row")
-        prev_d = button("◀ difference", "mmviz-prev-diff", "previous row that differs")
-        next_d = button("difference ▶", "mmviz-next-diff", "next row that differs")
-        prev_b.on_click(self.errors.guard(lambda _: self.step(-1)))
-        next_b.on_click(self.errors.guard(lambda _: self.step(+1)))
-        prev_d.on_click(self.errors.guard(lambda _: self.jump_difference(-1)))
-        next_d.on_click(self.errors.guard(lambda _: self.jump_difference(+1)))
-        self.buttons = {"prev": prev_b, "next": next_b, "prev_diff": prev_d, "next_diff": next_d}
+        self.panes = {"label": label}
+        self.buttons = {}
+        for key, text, cls, tip, call in (
+                ("prev", "◀ prev", "mmviz-prev", "previous row", ("step", -1)),
+                ("next", "next ▶", "mmviz-next", "next row", ("step", +1)),
+                ("prev_diff", "◀ difference", "mmviz-prev-diff", "previous row that differs",
+                 ("jump_difference", -1)),
+                ("next_diff", "difference ▶", "mmviz-next-diff", "next row that differs",
+                 ("jump_difference", +1))):
+            b = self.buttons[key] = button(text, cls, tip)
+            b.on_click(self.errors.guard(WeakCall(self, *call)))
+        return W.HBox([self.slider, label, *self.buttons.values()],
+                      layout=W.Layout(align_items="center", flex_flow="row wrap"))
 
-        table = W.HTML("")
-        table.add_class("mmviz-compare-table")
-        self.panes = {"label": label, "table": table, "error": self.errors.widget}
+    def _sides(self):
         columns, timelines = [], []
+        self._layouts, self._cursors = [], []
         for s, name in enumerate(("a", "b")):
             banner, narr = W.HTML(""), W.HTML("", layout=W.Layout(min_height="96px"))
-            img, tl = (W.Image(format="png", layout=W.Layout(max_width="100%")),
-                       W.Image(format="png", layout=W.Layout(max_width="100%")))
+            lay = LayoutPane(f"mmviz-layout-{name}")
+            tl = TimelinePane(self._rows.builders[s], f"mmviz-timeline-{name}")
+            self._layouts.append(lay)
+            self._cursors.append(tl)
             banner.add_class(f"mmviz-banner-{name}")
             narr.add_class(f"mmviz-narration-{name}")
-            img.add_class(f"mmviz-layout-{name}")
-            tl.add_class(f"mmviz-timeline-{name}")
             self.panes.update({f"banner_{name}": banner, f"narration_{name}": narr,
-                               f"layout_{name}": img, f"timeline_{name}": tl})
+                               f"layout_{name}": lay.widget, f"timeline_{name}": tl.image,
+                               f"cursor_{name}": tl.cursor})
             head = W.HTML("<div style='display:flex;gap:8px;align-items:flex-start'>"
                           f"<span style='background:#333;color:white;border-radius:4px;"
                           f"padding:1px 8px;font-weight:bold;font-size:15px'>{name.upper()}</span>"
-                          + narrate.header_html(self.traces[s]) + "</div>")
-            columns.append(W.VBox([head, banner, narr, img],
+                          + header_html(self.traces[s]) + "</div>")
+            columns.append(W.VBox([head, banner, narr, lay.box],
                                   layout=W.Layout(flex="1 1 470px", min_width="440px",
                                                   max_width="640px", margin="0 8px 0 0")))
             timelines.append(W.VBox([W.HTML(f"<b style='font-size:12px;color:#444'>lock "
                                             f"timeline of {name.upper()} "
-                                            f"({self.traces[s].kernel})</b>"), tl]))
+                                            f"({html.escape(self.traces[s].kernel)})</b>"),
+                                     tl.widget], layout=W.Layout(width="912px",
+                                                                 max_width="100%")))
+        return columns, timelines
+
+    def _info(self):
         ta, tb = self.traces
-        res = ("<b style='color:#d1242f'>the results differ</b>" if self.summary["results_differ"]
-               else "same result")
         sm = self.summary
-        info = W.HTML(
+        res = ("<b style='color:#D00000'>the results differ</b>" if sm["results_differ"]
+               else "same result")
+        return W.HTML(
             f"<div style='font-size:13px'>Comparing <code>{html.escape(ta.scenario)}</code> "
             f"under <b>{html.escape(ta.kernel)}</b> (A) and "
             f"<code>{html.escape(tb.scenario)}</code> "
             f"under <b>{html.escape(tb.kernel)}</b> (B): {res} (A "
-            f"{html.escape(narrate.result_text(ta.result))}, B "
-            f"{html.escape(narrate.result_text(tb.result))}); {sm['rows']} aligned rows, "
+            f"{html.escape(result_text(ta.result))}, B "
+            f"{html.escape(result_text(tb.result))}); {sm['rows']} aligned rows, "
             f"{sm['changed']} changed, {sm['only-a']} only in A, {sm['only-b']} only in B, "
             f"{sm['violation_rows']} with a violation. Rows: "
             "<span style='background:#fde2e1;padding:0 4px'>only in A</span> "
@@ -207,16 +227,6 @@ class Compare(SliderCursor, W.VBox):
             "<span style='background:#fff4d6;padding:0 4px'>changed</span> "
             "<span style='background:#f9c7c5;padding:0 4px;font-weight:bold'>violation</span>"
             "</div>")
-        controls = W.HBox([self.slider, label, prev_b, next_b, prev_d, next_d],
-                          layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        super().__init__(children=[info, controls, table,
-                                   W.HBox(columns, layout=W.Layout(flex_flow="row wrap",
-                                                                   align_items="flex-start")),
-                                   W.HBox(timelines, layout=W.Layout(flex_flow="row wrap")),
-                                   self.errors.widget])
-        self.add_class("mmviz-compare")
-        self.slider.observe(self.errors.guard(self._on_index), names="value")
-        self._apply(self._store.get(0))
 
     def jump_difference(self, direction=+1):
         from ..trace.query import next_target, prev_target
@@ -230,25 +240,37 @@ class Compare(SliderCursor, W.VBox):
         self._apply(self._store.get(change["new"]))
         self.last_apply_ms = (time.perf_counter() - t0) * 1e3
 
-    def _apply(self, f: CompareFrame):
+    def _apply(self, cf: CompareFrame):
         p = self.panes
-        p["label"].value = f.label
-        p["table"].value = f.table
-        for (narr, banner, img, tl), name in zip(f.sides, ("a", "b")):
-            p[f"narration_{name}"].value = narr
-            p[f"banner_{name}"].value = banner
-            p[f"layout_{name}"].value = img
-            p[f"timeline_{name}"].value = tl
-        k = f.index
+        p["label"].value = cf.label
+        p["table"].value = cf.table
+        errors = []
+        for (f, note, here), name, lay, tl in zip(cf.sides, ("a", "b"), self._layouts,
+                                                  self._cursors):
+            narr = f.narration_html if not note or f.index < 0 else (
+                f"<div style='opacity:0.55'>{f.narration_html}</div>")
+            p[f"narration_{name}"].value = note + (narr if f.index >= 0 else "")
+            p[f"banner_{name}"].value = f.banner_html if here else ""
+            lay.show(f)
+            tl.show(f)
+            errors += f.errors
+        k = cf.index
         self.buttons["prev"].disabled = k <= 0
         self.buttons["next"].disabled = k >= self._last
         from ..trace.query import next_target, prev_target
         self.buttons["prev_diff"].disabled = prev_target(self._diffs, k) is None
         self.buttons["next_diff"].disabled = next_target(self._diffs, k) is None
-        self.errors.clear()
+        if errors:
+            self.errors.show("; ".join(dict.fromkeys(errors)))
+        else:
+            self.errors.clear()
 
     def close(self):
+        """Close every child widget, stop the background thread, drop the cached pictures."""
         store = getattr(self, "_store", None)
         if store is not None:
             store.close()
-        super().close()
+        rows = getattr(self, "_rows", None)
+        if rows is not None:
+            rows.close()
+        close_tree(self, super().close)

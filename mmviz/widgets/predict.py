@@ -19,47 +19,47 @@ import html
 import ipywidgets as W
 
 from .. import exercises
-from . import narrate
-from ._ui import ErrorPane, button
-from .frames import FrameRenderer, FrameStore
+from ..render.frame import FrameBuilder
+from ..render.narration_html import header_html, result_text
+from ._ui import ErrorPane, WeakCall, button, close_tree, scope_class
+from .frames import FrameStore
+from .panes import LayoutPane
 
 
 class Predict(W.VBox):
     """Predict-then-reveal over one trace. `questions`, `current`, `answer()`, `score`."""
 
     def __init__(self, trace, at=None, *, prerender: bool = True):
-        n = len(trace.events)
-        if n == 0:
-            from ..model.errors import InputError
-            raise InputError("this trace has no events to predict")
-        points = sorted(set(at)) if at is not None else exercises.interesting_points(trace)
-        for p in points:
-            if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
-                from ..model.errors import InputError
-                raise InputError(f"question points must be event numbers 0..{n - 1} (got {p!r})")
+        points = _points(trace, at)
         self.trace = trace
         self.questions = [exercises.question_at(trace, p) for p in points]
         self.results: list = [None] * len(self.questions)     # True / False once checked
         self.errors = ErrorPane()
         self._q = 0
-        self._store = FrameStore(FrameRenderer(trace), maxsize=256, prerender=prerender)
-
+        self.builder = FrameBuilder(trace, width=6.7, timeline=False, scope="." + scope_class())
+        self._store = FrameStore(self.builder, maxsize=256, prerender=prerender)
         self.slider = W.IntSlider(min=0, max=0, value=0, readout=False, continuous_update=True,
                                   layout=W.Layout(width="320px"))
         self.slider.add_class("mmviz-step-slider")
         label = W.HTML("")
         label.add_class("mmviz-step-label")
-        prev_b = button("◀ prev", "mmviz-prev")
-        next_b = button("next ▶", "mmviz-next")
-        prev_b.on_click(self.errors.guard(lambda _: self._step(-1)))
-        next_b.on_click(self.errors.guard(lambda _: self._step(+1)))
-        narration = W.HTML("", layout=W.Layout(min_height="80px"))
-        narration.add_class("mmviz-narration")
-        layout_img = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        layout_img.add_class("mmviz-layout")
-        callgraph = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
-                                                border="1px solid #e3e3e3"))
-        callgraph.add_class("mmviz-callstack")
+        self._nav = (button("◀ prev", "mmviz-prev"), button("next ▶", "mmviz-next"))
+        self._nav[0].on_click(self.errors.guard(WeakCall(self, "_step", -1)))
+        self._nav[1].on_click(self.errors.guard(WeakCall(self, "_step", +1)))
+        quiz = self._quiz()
+        view = self._view(label)
+        super().__init__(children=[
+            W.HTML(header_html(trace).replace(
+                result_text(trace.result), "?")),       # the result is a question too
+            quiz, W.HBox([self.slider, label, *self._nav],
+                         layout=W.Layout(align_items="center", flex_flow="row wrap")),
+            view, self.errors.widget])
+        self.add_class("mmviz-predict")
+        self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
+                            names="value")
+        self._show_question()
+
+    def _quiz(self):
         self.prompt = W.HTML("")
         self.prompt.add_class("mmviz-question")
         self.choices = W.RadioButtons(options=[], value=None,
@@ -68,38 +68,37 @@ class Predict(W.VBox):
         self.check_button = button("Check", "mmviz-check", "grade your answer", style="primary")
         self.continue_button = button("Continue ▶", "mmviz-continue",
                                       "show what happened and go on")
-        self.check_button.on_click(self.errors.guard(lambda _: self.check()))
-        self.continue_button.on_click(self.errors.guard(lambda _: self.next_question()))
+        self.check_button.on_click(self.errors.guard(WeakCall(self, "check")))
+        self.continue_button.on_click(self.errors.guard(WeakCall(self, "next_question")))
         self.feedback = W.HTML("")
         self.feedback.add_class("mmviz-feedback")
         self.score_label = W.HTML("")
         self.score_label.add_class("mmviz-score")
-        self.panes = {"label": label, "narration": narration, "layout": layout_img,
-                      "callstack": callgraph, "question": self.prompt,
-                      "feedback": self.feedback, "score": self.score_label,
-                      "error": self.errors.widget}
-        self._nav = (prev_b, next_b)
-
         quiz = W.VBox([self.score_label, self.prompt, self.choices,
                        W.HBox([self.check_button, self.continue_button]), self.feedback],
                       layout=W.Layout(border="2px solid #0072B2", padding="6px 10px",
                                       margin="6px 0"))
         quiz.add_class("mmviz-quiz")
-        view = W.HBox([W.VBox([layout_img], layout=W.Layout(width="672px", max_width="100%")),
+        return quiz
+
+    def _view(self, label):
+        narration = W.HTML("", layout=W.Layout(min_height="80px"))
+        narration.add_class("mmviz-narration")
+        self._layout = LayoutPane()
+        callstack = W.HTML("", layout=W.Layout(max_height="300px", overflow="auto",
+                                                border="1px solid #e3e3e3"))
+        callstack.add_class("mmviz-callstack")
+        self.panes = {"label": label, "narration": narration, "layout": self._layout.widget,
+                      "callstack": callstack, "question": self.prompt,
+                      "feedback": self.feedback, "score": self.score_label,
+                      "error": self.errors.widget}
+        return W.HBox([W.VBox([self._layout.box],
+                              layout=W.Layout(width="672px", max_width="100%")),
                        W.VBox([narration,
                                W.HTML("<b style='font-size:12px;color:#444'>call stack</b>"),
-                               callgraph], layout=W.Layout(
+                               callstack], layout=W.Layout(
                            flex="1 1 320px", min_width="300px", margin="0 0 0 12px"))],
                       layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
-        super().__init__(children=[
-            W.HTML(narrate.header_html(trace).replace(
-                narrate.result_text(trace.result), "?")),       # the result is a question too
-            quiz, W.HBox([self.slider, label, prev_b, next_b],
-                         layout=W.Layout(align_items="center", flex_flow="row wrap")),
-            view, self.errors.widget])
-        self.add_class("mmviz-predict")
-        self.slider.observe(self.errors.guard(self._on_index), names="value")
-        self._show_question()
 
     # --- the question flow ----------------------------------------------------------------------
     @property
@@ -212,15 +211,33 @@ class Predict(W.VBox):
 
     def _apply(self, f):
         p = self.panes
-        p["label"].value = f.label
-        p["narration"].value = f.narration
-        p["layout"].value = f.layout
+        p["label"].value = f.label_html
+        p["narration"].value = f.narration_html
+        self._layout.show(f)
         p["callstack"].value = f.callstack
         self._nav[0].disabled = f.index <= 0
         self._nav[1].disabled = f.index >= self.slider.max
 
     def close(self):
+        """Close every child widget, stop the background thread, drop the cached pictures."""
         store = getattr(self, "_store", None)
         if store is not None:
             store.close()
-        super().close()
+        builder = getattr(self, "builder", None)
+        if builder is not None:
+            builder.close()
+        close_tree(self, super().close)
+
+
+def _points(trace, at) -> list:
+    """The question points: `at` checked (event numbers), or the trace's interesting ones."""
+    from ..model.errors import InputError
+    n = len(trace.events)
+    if n == 0:
+        raise InputError("this trace has no events to predict")
+    points = sorted(set(at)) if at is not None else exercises.interesting_points(trace)
+    for p in points:
+        if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
+            raise InputError(f"question points must be event numbers 0..{n - 1} (got {p!r})")
+    return points
+

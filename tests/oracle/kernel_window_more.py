@@ -178,6 +178,8 @@ class KernelWindowMore(KernelWindow):
                     start, end = (int(x, 16) for x in head.split("-"))
                     cur = parse_maps_line(line) if start < hi and end > lo else None
                     if cur is not None:
+                        if not isinstance(cur["dev"], str):     # (major, minor) -> "mm:nn"
+                            cur["dev"] = "%02x:%02x" % tuple(cur["dev"])
                         out.append(cur)
                 elif cur is not None and line.startswith("VmFlags:"):
                     cur["flags"] = sorted(line.split(":", 1)[1].split())
