@@ -134,7 +134,12 @@ def _locks(trace, meta, body):
         tid_of[name] = TID_LOCK0 + k
         _thread(meta, TID_LOCK0 + k, name, 10 + k)
     for iv in intervals:
-        tid = tid_of[iv.lock]
+        tid = tid_of.get(iv.lock)
+        if tid is None:
+            # A trace of several tasks names its lanes per task (timeline.task_plan); the
+            # export keeps one track per lock, made here for the locks those lanes rename.
+            tid = tid_of[iv.lock] = TID_LOCK0 + len(tid_of)
+            _thread(meta, tid, iv.lock, 10 + len(tid_of))
         start = _ts(iv.start)
         stop = _ts(iv.end) if iv.end is not None else end_ts
         args = {"mode": iv.mode} if iv.mode else {}
