@@ -67,11 +67,12 @@ CELLS = [
         ## A page fault on a VMA being mapped
 
         Thread B touches the new range just after A stored its VMA. The fault tries the
-        VMA's own read lock first (`lock_vma_under_rcu`, no `mmap_lock` needed)…
+        VMA's own read lock first (`lock_vma_under_rcu`, no `mmap_lock` needed). Step to
+        B's first event: what happens to that attempt?
         """),
-    code('show_stepper(record("race-fault-waits"))', "fragment", tags=("hide-input",)),
+    code('show_stepper(record("race-fault-waits"), height=430)', "-", tags=("hide-input",)),
     frag("""
-        …but A write-locked the VMA **before** storing it, so that attempt fails at once and
+        A write-locked the VMA **before** storing it, so that attempt fails at once and
         the fault falls back to `mmap_lock` for read, which waits for A. When B runs again,
         the VMA is finished and its `->mapped` has run. Use **switch ▶** to jump from task
         to task.
@@ -90,7 +91,7 @@ CELLS = [
         that forgot `hide_from_rmap_until_complete`: B truncates the file just after A's
         `vma_link_file()` let go of `i_mmap_rwsem`.
         """),
-    code('show_stepper(record("race-hugetlbfs-no-hide", kernel="v4"))', "fragment",
+    code('show_stepper(record("race-hugetlbfs-no-hide", kernel="v4"), height=400)', "-",
          tags=("hide-input",)),
     frag("""
         B's walk reaches A's VMA before its lock exists: `vm_private_data` is empty, so the
@@ -116,7 +117,7 @@ CELLS = [
         The explorer runs the race once per switch point of A and judges each run against
         the serial one. v3 dropped the rmap lock **before** the success_hook:
         """),
-    code('show_explorer("race-hugetlbfs-truncate", "v3")', "fragment", tags=("hide-input",)),
+    code('show_explorer("race-hugetlbfs-truncate", "v3")', "-", tags=("hide-input",)),
     frag("""
         Six fail: B starts after v3 dropped the rmap lock, before the hooks are done.
         """),
