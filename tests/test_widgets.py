@@ -174,7 +174,7 @@ def test_stepper_on_a_one_event_trace():
     from mmviz.widgets import Stepper
     t = record("nommu-remap", kernel="v3")         # does not build: one error event
     s = Stepper(t, prerender=False)
-    assert "does not build" in s.children[0].value
+    assert "does not build" in s.panes["header"].value
     assert "event <b>0</b> / 0" in s.panes["label"].value
     s.step(1)
     assert s.index == 0

@@ -26,7 +26,9 @@ from .palette import (CURSOR, ERROR_COLOUR, HOOK_COLOUR, HOOK_EDGE, LOCK_COLOURS
 HOOKS_LANE = "hooks (via pointer)"
 EVENTS_LANE = "errors · warnings"
 
-LEFT_IN = 1.85              # room for the lane names
+LEFT_IN = 1.85              # room for the lane names (at least; long names get more)
+MIN_FONT = 8                # the smallest text of a timeline picture, in points at scale 1
+CHAR_EM = 0.62              # average width of a lane-name character, in ems
 
 
 def lanes(trace, intervals=None) -> list:
@@ -40,13 +42,61 @@ def violation_text(v) -> str:
     return f"{violation_title(v)} at event {v.seq}: {v.lock}"
 
 
-def default_size(trace, intervals=None, width=9.0):
-    return (width, max(3.0, 1.45 + 0.3 * len(lanes(trace, intervals))))
+def lane_label(name: str, max_chars: int) -> str:
+    """A lane name as one line, or wrapped after '(' and '/' (never cut) when longer than
+    max_chars: 'i_mmap_rwsem(/usr/lib/x86_64-linux-gnu/libc.so.6)' keeps every character."""
+    if len(name) <= max_chars:
+        return name
+    parts, cur = [], ""
+    for ch in name:
+        cur += ch
+        if ch in "(/," and len(cur) >= 4:
+            parts.append(cur)
+            cur = ""
+    parts.append(cur)
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + len(part) > max_chars:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def _left_in(names, width, scale) -> tuple:
+    """(left margin in inches, characters per line of a lane name): wide enough for the
+    longest name on one line when that leaves the plot half the width, else wrapped."""
+    fs = 8 * scale
+    per_char = fs * CHAR_EM / 72
+    longest = max((len(n) for n in names), default=0)
+    room = max(LEFT_IN * scale, (longest + 2) * per_char)
+    cap = max(LEFT_IN, 0.45 * width)
+    if room <= cap:
+        return room, longest
+    chars = max(12, int(cap / per_char) - 2)
+    wrapped = [lane_label(n, chars) for n in names]
+    widest = max(len(x) for w in wrapped for x in w.split("\n"))
+    return min(cap, (widest + 2) * per_char), chars
+
+
+def _lane_lines(trace, intervals, width, scale) -> int:
+    left, chars = _left_in(lanes(trace, intervals), width, scale)
+    return sum(lane_label(n, chars).count("\n") + 1 for n in lanes(trace, intervals))
+
+
+def default_size(trace, intervals=None, width=9.0, scale=1.0):
+    """(width, height) in inches: a lane per lock, hooks and errors, room for wrapped lane
+    names; every height grows with the font scale."""
+    n = len(lanes(trace, intervals))
+    extra = _lane_lines(trace, intervals, width, scale) - n       # wrapped lane names
+    return (width, max(3.0 * scale, (1.45 + 0.3 * n + 0.14 * extra) * scale))
 
 
 @dataclass
 class _Plot:
-    """What every part of the picture needs: the axes, the lanes, the sizes."""
+    """What every part of the picture needs: the axes, the lanes, the sizes, and where each
+    event sits on the x axis (its own number, or an aligned row when traces are compared)."""
 
     fig: object
     ax: object
@@ -57,74 +107,96 @@ class _Plot:
     W: float
     narrow: bool
     scale: float
+    xmap: list | None = None    # event seq -> x (aligned rows); None: x = seq
+    plot_w: float = 0.0         # the axes' width in inches
 
     def fs(self, points):
         return points * self.scale
 
+    def x(self, seq):
+        if self.xmap is None or seq is None:
+            return seq
+        if seq < 0:
+            return -0.5
+        return self.xmap[min(seq, len(self.xmap) - 1)]
+
     @property
     def px_per_event(self):
-        return (self.W - LEFT_IN - 0.2) * self.fig.dpi / self.n
+        return self.plot_w * self.fig.dpi / self.n
 
 
 def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=None, scale=1.0):
     """The lock timeline of `trace` as a Figure; `cursor` draws a line at that event.
 
     intervals: `lock_intervals(trace)`, if the caller already has it (it is recomputed
-    otherwise). figsize defaults to (9, 3), taller when there are many lanes. scale: font
-    scale (a lecture room wants 1.4).
+    otherwise). figsize defaults to (9, 3), taller when there are many lanes or a larger
+    scale. scale: font scale (a lecture room wants about 1.7: see render/lecture.py).
     """
-    from ._mpl import rc
+    from ._mpl import new_figure, rc
     intervals = lock_intervals(trace) if intervals is None else intervals
-    figsize = figsize or default_size(trace, intervals)
+    figsize = figsize or default_size(trace, intervals, scale=scale)
+    W, H = figsize
     with rc():
-        plot = _axes(trace, intervals, figsize, title, scale)
-        _lock_bars(plot)
-        hooks = _hook_bars(plot)
-        errs, warns = _error_marks(plot)
-        _violations(plot)
-        _step_labels(plot)
+        fig = new_figure(figsize)
+        nviol = len(trace.violations)
+        top_in = (0.3 + (0.22 * min(nviol, 3) if nviol else 0.0) + (0.22 if title else 0.0)) * scale
+        bottom_in = (0.78 + (0.2 if W < 8 else 0.0)) * scale
+        plot = _axes(fig, trace, intervals, bottom_in, H - top_in - bottom_in, scale)
+        _draw_trace(plot)
         if cursor is not None:
-            draw_cursor(plot.ax, cursor)
+            draw_cursor(plot.ax, plot.x(cursor))
         if title:
-            plot.fig.text(0.12 / plot.W, 1 - 0.16 / figsize[1], title, ha="left",
+            plot.fig.text(0.12 / plot.W, 1 - 0.16 * scale / figsize[1], title, ha="left",
                           va="center", fontsize=plot.fs(10), weight="bold")
-        _legend(plot, hooks, errs, warns)
+        _legend(plot, plot.hooks, *plot.marks)
     return plot.fig
 
 
-def _axes(trace, intervals, figsize, title, scale):
-    from matplotlib.ticker import MaxNLocator
+def _draw_trace(plot):
+    _lock_bars(plot)
+    plot.hooks = _hook_bars(plot)
+    plot.marks = _error_marks(plot)
+    _violations(plot)
+    _step_labels(plot)
 
-    from ._mpl import new_figure
+
+def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=None,
+          left_in=None, xlabel="event", ticks=True):
+    """The axes of one trace's lanes, `height_in` tall from `bottom_in` up."""
+    from matplotlib.ticker import MaxNLocator
     lane_names = lanes(trace, intervals)
-    W, H = figsize
-    n = max(len(trace.events), 1)
-    nviol = len(trace.violations)
+    W = fig.get_figwidth()
+    H = fig.get_figheight()
+    n = max(len(trace.events), 1) if n is None else max(n, 1)
     narrow = W < 8          # slide columns and side-by-side views: smaller type, wrapped legend
-    fig = new_figure(figsize)
-    top_in = (0.3 + (0.22 * min(nviol, 3) if nviol else 0.0) + (0.22 if title else 0.0)) * scale
-    bottom_in = (0.78 + (0.2 if narrow else 0.0)) * scale
-    ax = fig.add_axes([LEFT_IN / W, bottom_in / H, (W - LEFT_IN - 0.2) / W,
-                       (H - top_in - bottom_in) / H])
+    left, chars = _left_in(lane_names, W, scale)
+    left = left if left_in is None else left_in
+    ax = fig.add_axes([left / W, bottom_in / H, (W - left - 0.2 * scale) / W,
+                       max(height_in, 0.3) / H])
     ax.set_gid("mmviz-timeline-axes")
     ax.set_xlim(-0.5, n - 0.5)
     ax.set_ylim(len(lane_names) - 0.5, -0.5)
     ax.set_yticks(range(len(lane_names)))
-    ax.set_yticklabels(lane_names, fontsize=8 * scale)
+    ax.set_yticklabels([lane_label(nm, chars) for nm in lane_names], fontsize=MIN_FONT * scale,
+                       linespacing=1.0)
     for lbl, name in zip(ax.get_yticklabels(), lane_names):
         if name in (HOOKS_LANE, EVENTS_LANE):
             lbl.set_style("italic")
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel("event", fontsize=8 * scale, labelpad=2)
-    ax.tick_params(axis="x", labelsize=8 * scale)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True, min_n_ticks=1))
-    for s in ("top", "right", "left"):
-        ax.spines[s].set_visible(False)
+    if ticks:
+        ax.set_xlabel(xlabel, fontsize=MIN_FONT * scale, labelpad=2)
+        ax.tick_params(axis="x", labelsize=MIN_FONT * scale)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=max(3, int(10 / scale)), integer=True,
+                                               min_n_ticks=1))
+    else:
+        ax.tick_params(axis="x", labelbottom=False)
+    for sp in ("top", "right", "left"):
+        ax.spines[sp].set_visible(False)
     for y in range(len(lane_names)):
         ax.axhline(y, color="#eeeeee", lw=0.8, zorder=0)
     ax.axhline(len(lane_names) - 2.5, color="#cccccc", lw=0.8, zorder=0)  # locks | hooks+errors
     return _Plot(fig, ax, trace, intervals, {name: i for i, name in enumerate(lane_names)}, n,
-                 W, narrow, scale)
+                 W, narrow, scale, xmap, W - left - 0.2 * scale)
 
 
 def _lock_bars(plot):
@@ -133,8 +205,8 @@ def _lock_bars(plot):
     groups, still_held = {}, []
     for iv in plot.intervals:
         y = plot.lane_of[iv.lock]
-        x0 = iv.start if iv.start >= 0 else -0.5
-        x1 = iv.end if iv.end is not None else plot.n - 0.5
+        x0 = plot.x(iv.start) if iv.start >= 0 else -0.5
+        x1 = plot.x(iv.end) if iv.end is not None else plot.n - 0.5
         key = (lock_family(iv.lock), iv.mode == "read")
         groups.setdefault(key, []).append([(x0, y - 0.28), (x0, y + 0.28), (x1, y + 0.28),
                                            (x1, y - 0.28)])
@@ -153,7 +225,7 @@ def _lock_bars(plot):
                          arrowprops=dict(arrowstyle="-|>", color="black", lw=1.2))
         if stuck:
             plot.ax.text((x0 + x1) / 2, y, "never released", ha="center", va="center",
-                         fontsize=plot.fs(7), color="white", weight="bold", zorder=4)
+                         fontsize=plot.fs(MIN_FONT), color="white", weight="bold", zorder=4)
 
 
 def _hook_bars(plot):
@@ -161,10 +233,12 @@ def _hook_bars(plot):
     from matplotlib.collections import PolyCollection
     yh = plot.lane_of[HOOKS_LANE]
     hooks = hook_spans(plot.trace)
+    hooks = [(name, plot.x(s), plot.x(e) if e is not None else None, ret)
+             for name, s, e, ret in hooks]
     polys = []
     for name, s, e, ret in hooks:
         x1 = max(e if e is not None else plot.n - 0.5, s + 0.35)
-        x0 = s - 0.35 if e == s + 1 else s
+        x0 = s - 0.35 if e is not None and e <= s + 1 else s
         polys.append([(x0, yh - 0.22), (x0, yh + 0.22), (x1, yh + 0.22), (x1, yh - 0.22)])
     if not polys:
         return hooks
@@ -177,13 +251,14 @@ def _hook_bars(plot):
     last_right = [-1e9, -1e9]          # name the hooks where there is room, above and below
     for name, s, e, ret in hooks:
         text = name + (f" → {ret}" if ret and ret not in ("0", "None") else "")
-        wev = (len(text) * 5.2 * plot.scale + 6) / plot.px_per_event
+        wev = (len(text) * 5.9 * plot.scale + 6) / plot.px_per_event
         side = 0 if s - wev / 2 > last_right[0] else 1
         if s - wev / 2 <= last_right[side]:
             continue
         last_right[side] = s + wev / 2
         plot.ax.text(s, yh - 0.3 if side == 0 else yh + 0.3, text, ha="center",
-                     va="bottom" if side == 0 else "top", fontsize=plot.fs(7), color="#4d3400",
+                     va="bottom" if side == 0 else "top", fontsize=plot.fs(MIN_FONT),
+                     color="#4d3400",
                      zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none",
                                          alpha=0.75))
     return hooks
@@ -195,8 +270,9 @@ def _error_marks(plot):
     warns = [e.seq for e in plot.trace.events if e.kind == "warn"]
     for seqs, marker, colour in ((errs, "X", ERROR_COLOUR), (warns, "^", WARN_COLOUR)):
         if seqs:
-            plot.ax.scatter(seqs, [ye] * len(seqs), marker=marker, s=70, color=colour,
-                            edgecolors="black", linewidths=0.6, zorder=4)
+            plot.ax.scatter([plot.x(q) for q in seqs], [ye] * len(seqs), marker=marker,
+                            s=70 * plot.scale ** 2, color=colour, edgecolors="black",
+                            linewidths=0.6, zorder=4)
     return errs, warns
 
 
@@ -206,18 +282,20 @@ def _violations(plot):
     nviol = len(trace.violations)
     for k, v in enumerate(trace.violations):
         y = plot.lane_of.get(v.lock, plot.lane_of[EVENTS_LANE])
-        ax.axvline(v.seq, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5)
-        ax.scatter([v.seq], [y], marker="X", s=260, color=VIOLATION_COLOUR, edgecolors="white",
-                   linewidths=1.2, zorder=6)
+        vx = plot.x(v.seq)
+        ax.axvline(vx, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5)
+        ax.scatter([vx], [y], marker="X", s=260 * plot.scale ** 2, color=VIOLATION_COLOUR,
+                   edgecolors="white", linewidths=1.2, zorder=6)
         if k >= 3:
             continue
-        frac = (v.seq + 0.5) / plot.n
+        frac = (vx + 0.5) / plot.n
         # Grow the headline toward the wider side so it stays inside the figure.
         ha = ("left" if frac < 0.35 else ("right" if frac > 0.65 else "center")) \
             if not plot.narrow else ("left" if frac < 0.5 else "right")
-        ax.annotate(violation_text(v), xy=(v.seq, -0.5), xycoords="data",
-                    xytext=(0, 16 + 15 * (min(nviol, 3) - 1 - k)), textcoords="offset points",
-                    ha=ha, va="bottom", fontsize=plot.fs(9 if not plot.narrow else 7.5),
+        ax.annotate(violation_text(v), xy=(vx, -0.5), xycoords="data",
+                    xytext=(0, (16 + 15 * (min(nviol, 3) - 1 - k)) * plot.scale),
+                    textcoords="offset points",
+                    ha=ha, va="bottom", fontsize=plot.fs(9 if not plot.narrow else MIN_FONT),
                     weight="bold", color=VIOLATION_COLOUR, zorder=7, annotation_clip=False,
                     arrowprops=dict(arrowstyle="-", color=VIOLATION_COLOUR, lw=1.5,
                                     relpos={"left": (0, 0), "right": (1, 0)}.get(ha, (0.5, 0))))
@@ -227,13 +305,15 @@ def _step_labels(plot):
     """The spec §2.3 step labels along the top, where they do not collide."""
     steps = []
     for e in plot.trace.events:
-        if e.step and (not steps or (e.seq - steps[-1][0]) * plot.px_per_event >= 20 * plot.scale):
-            steps.append((e.seq, e.step))
+        x = plot.x(e.seq)
+        if e.step and (not steps or (x - steps[-1][0]) * plot.px_per_event
+                       >= (len(steps[-1][1]) + 1) * 6.5 * plot.scale):
+            steps.append((x, e.step))
     if not steps:
         return
     sec = plot.ax.secondary_xaxis("top")
     sec.set_xticks([s for s, _ in steps])
-    sec.set_xticklabels([lbl for _, lbl in steps], fontsize=plot.fs(7), color="#555555")
+    sec.set_xticklabels([lbl for _, lbl in steps], fontsize=plot.fs(MIN_FONT), color="#555555")
     sec.tick_params(axis="x", length=3, pad=1)
     sec.spines["top"].set_visible(False)
 
@@ -246,9 +326,9 @@ def _legend(plot, hooks, errs, warns):
                                  violations=bool(plot.trace.violations))
     if not swatches:
         return
-    cols = 7 if not plot.narrow else max(2, int((plot.W - 0.4) / 1.35))
+    cols = max(2, min(7, int((plot.W - 0.4) / (1.35 * plot.scale))))
     plot.fig.legend(handles=legend_handles(swatches, plot.scale), loc="lower center",
-                    ncol=min(len(swatches), cols), fontsize=plot.fs(8 if not plot.narrow else 7),
+                    ncol=min(len(swatches), cols), fontsize=plot.fs(MIN_FONT),
                     frameon=False, handlelength=1.8, columnspacing=1.2,
                     bbox_to_anchor=(0.5, 0.0))
 
@@ -283,6 +363,8 @@ class TimelinePicture:
     png: bytes
     box: dict                  # axes_pixel_box of the image
     alt: str                   # the holds in words
+    min_font_px: float = 0.0   # its smallest text, in pixels of the image
+    text: str = ""             # the text twin (render.text.lock_timeline_text)
 
     def cursor_left(self, seq) -> float:
         """The cursor's x at event `seq`, in percent of the image width."""
@@ -313,18 +395,112 @@ class TimelinePicture:
 
 def timeline_picture(trace, *, width=9.0, scale=1.0, compact=False, intervals=None):
     """The trace's timeline without a cursor, as PNG, once (views overlay the cursor)."""
-    from ._mpl import compact_png, to_png
+    from .text import lock_timeline_text
     intervals = lock_intervals(trace) if intervals is None else intervals
-    fig = timeline_figure(trace, None, figsize=default_size(trace, intervals, width),
+    fig = timeline_figure(trace, None, figsize=default_size(trace, intervals, width, scale),
                           intervals=intervals, scale=scale)
+    return _picture(fig, compact, timeline_alt(trace, intervals), lock_timeline_text(trace))
+
+
+def _picture(fig, compact, alt, text, box=None) -> TimelinePicture:
+    from ._mpl import compact_png, min_font_px, to_png
     keep_texts_inside(fig)
-    png = to_png(fig, dpi=150 if compact else 100)
+    dpi = 150 if compact else 100
+    png = to_png(fig, dpi=dpi)
     if compact:
         png = compact_png(png)
-    box = axes_pixel_box(fig)
+    box = box or axes_pixel_box(fig)
     if compact:
         box = {k: (v * 1.5 if k not in ("xmin", "xmax") else v) for k, v in box.items()}
-    return TimelinePicture(png, box, timeline_alt(trace, intervals))
+    return TimelinePicture(png, box, alt, min_font_px(fig, dpi), text)
+
+
+# --- two traces on one aligned x axis (Compare) ------------------------------------------------
+
+def row_maps(rows) -> tuple:
+    """For aligned rows (mmviz.trace.align), each trace's event seq -> row index."""
+    a, b = {}, {}
+    for k, r in enumerate(rows):
+        if r.a is not None:
+            a.setdefault(r.a, k)
+        if r.b is not None:
+            b.setdefault(r.b, k)
+    return _dense(a), _dense(b)
+
+
+def _dense(m) -> list:
+    """seq -> row as a list over every seq (a seq without a row takes the row before)."""
+    if not m:
+        return []
+    out, last = [], 0
+    for seq in range(max(m) + 1):
+        last = m.get(seq, last)
+        out.append(last)
+    return out
+
+
+def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, scale=1.0,
+                            names=("A", "B")):
+    """Both traces' lock timelines in one picture on ONE x axis, the aligned row: A's lanes
+    above B's, so the same moment of both runs is at the same x (a row where only one run
+    has an event shows nothing for the other). `cursor`: a row, drawn as one line."""
+    from ._mpl import new_figure, rc
+    ia, ib = lock_intervals(trace_a), lock_intervals(trace_b)
+    ma, mb = row_maps(rows)
+    n = max(len(rows), 1)
+    la, lb = lanes(trace_a, ia), lanes(trace_b, ib)
+    left, _ = _left_in(la + lb, width, scale)
+    ha = _lane_lines(trace_a, ia, width, scale) * 0.3 * scale + 0.1
+    hb = _lane_lines(trace_b, ib, width, scale) * 0.3 * scale + 0.1
+    nva, nvb = min(len(trace_a.violations), 3), min(len(trace_b.violations), 3)
+    top_a = (0.45 + 0.22 * nva) * scale
+    gap = (0.5 + 0.22 * nvb) * scale
+    bottom = 0.95 * scale
+    H = top_a + ha + gap + hb + bottom
+    with rc():
+        fig = new_figure((width, H))
+        pb = _axes(fig, trace_b, ib, bottom, hb, scale, xmap=mb, n=n, left_in=left,
+                   xlabel="aligned row (the same x is the same moment of both runs)")
+        pa = _axes(fig, trace_a, ia, bottom + hb + gap, ha, scale, xmap=ma, n=n,
+                   left_in=left, ticks=False)
+        for plot, name, t in ((pa, names[0], trace_a), (pb, names[1], trace_b)):
+            _draw_trace(plot)
+            pos = plot.ax.get_position()
+            fig.text(0.1 / width, pos.y1 + 0.06 * scale / H, f"{name}: {t.kernel}",
+                     ha="left", va="bottom", fontsize=plot.fs(10), weight="bold")
+            plot.ax.set_gid(f"mmviz-timeline-axes-{name.lower()}")
+        if cursor is not None:
+            for plot in (pa, pb):
+                draw_cursor(plot.ax, cursor)
+        hooks = pa.hooks + pb.hooks
+        merged = _Plot(fig, pa.ax, trace_a, ia + ib, pa.lane_of, n, width, width < 8, scale)
+        merged.trace = _Both(trace_a, trace_b)
+        _legend(merged, hooks, pa.marks[0] + pb.marks[0], pa.marks[1] + pb.marks[1])
+    fig._mmviz_axes = (pa.ax, pb.ax)
+    return fig
+
+
+class _Both:
+    """Two traces, as much as the legend asks of one (its violations)."""
+
+    def __init__(self, a, b):
+        self.violations = tuple(a.violations) + tuple(b.violations)
+
+
+def compare_timeline_picture(trace_a, trace_b, rows, *, width=9.0, scale=1.0,
+                             compact=False, names=("A", "B")) -> TimelinePicture:
+    """`compare_timeline_figure` drawn once; its cursor box spans both traces' lanes."""
+    fig = compare_timeline_figure(trace_a, trace_b, rows, width=width, scale=scale,
+                                  names=names)
+    top = axes_pixel_box(fig, fig._mmviz_axes[0])
+    box = dict(axes_pixel_box(fig, fig._mmviz_axes[1]), top=top["top"])
+    ia, ib = lock_intervals(trace_a), lock_intervals(trace_b)
+    alt = (f"{names[0]} ({trace_a.kernel}): " + timeline_alt(trace_a, ia) + f". {names[1]} ("
+           f"{trace_b.kernel}): " + timeline_alt(trace_b, ib) + ". x is the aligned row.")
+    from .text import lock_timeline_text
+    text = (f"{names[0]} ({trace_a.kernel}):\n" + lock_timeline_text(trace_a) + f"\n\n{names[1]} "
+            f"({trace_b.kernel}):\n" + lock_timeline_text(trace_b))
+    return _picture(fig, compact, alt, text, box)
 
 
 def timeline_alt(trace, intervals) -> str:

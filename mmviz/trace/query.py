@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-JUMP_KINDS = ("hook", "lock", "error", "violation", "step")
+JUMP_KINDS = ("hook", "lock", "error", "violation", "step", "vma")
 POINTER_CALLS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "vm_ops->close",
                  "success_hook", "error_hook")
 
@@ -47,6 +47,7 @@ def targets(trace) -> dict:
       returns carrying -E..., e.g. the hook that fails; not every caller that passes it on)
     - violation: the lock checker reports a rule broken
     - step: a numbered step of spec §2.3 (S0..S11, E1, E2) starts
+    - vma: a VMA of the process is created, changed or removed (the layout changes)
     """
     out = {k: [] for k in JUMP_KINDS}
     prev_locks = tuple(trace.initial.locks_held)
@@ -66,6 +67,9 @@ def targets(trace) -> dict:
             out["violation"].append(e.seq)
         if e.step:
             out["step"].append(e.seq)
+        snap = e.snapshot
+        if e.kind == "vma" or snap.del_ids or any(v.mm == 1 for v in snap.set_views):
+            out["vma"].append(e.seq)
     return out
 
 
