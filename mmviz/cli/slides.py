@@ -32,7 +32,7 @@ from ..model.errors import MmvizError
 from .atomic import write_atomic
 
 STATIC_ENV = "MMVIZ_STATIC"
-SLIDE_W, SLIDE_H = 1024, 768
+SLIDE_W, SLIDE_H = 1280, 720     # 16:9: the lecture room (pictures' text >= 18 px)
 TEMPLATE_DIR = Path(__file__).with_name("slides_template")
 CHROMIUM = os.environ.get("MMVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -93,8 +93,9 @@ class FrameBuilder:
 
     def __init__(self, trace, *, width=9.0, scale=1.0, scope="", axis=None,
                  legend_traces=(), compact=False, cache=256, timeline_width=None,
-                 timeline=True):
+                 timeline=True, max_height=None):
         self.trace = trace
+        self.max_height = max_height
         self.width, self.scale, self.scope, self.compact = width, scale, scope, compact
         self.timeline_width = timeline_width or width
         self.has_timeline = timeline
@@ -113,7 +114,8 @@ class FrameBuilder:
         self._steps = _steps_of(trace)
         self.names = trace_names(trace)
         self.geometry = LayoutGeometry.of([trace, *legend_traces], axis, width, scale,
-                                          dpi=150 if compact else 100, names=self.names)
+                                          dpi=150 if compact else 100, names=self.names,
+                                          max_height=max_height)
         self._min_font = None
         self._strips = {}
 
@@ -125,7 +127,8 @@ class FrameBuilder:
             if self._timeline is None:
                 from .timeline import timeline_picture
                 self._timeline = timeline_picture(self.trace, width=self.timeline_width,
-                                                  scale=self.scale, compact=self.compact)
+                                                  scale=self.scale, compact=self.compact,
+                                                  max_height=self.max_height)
             return self._timeline
 
     @property
@@ -452,7 +455,7 @@ class LayoutGeometry:
     names: dict | None = None
 
     @classmethod
-    def of(cls, traces, axis, width, scale, dpi=100, names=None):
+    def of(cls, traces, axis, width, scale, dpi=100, names=None, max_height=None):
         from .layout import BAND_VMAS, DENSE_VMAS, AddressAxis, default_size
         from .layout_axis import auto_rows, detail_window, vma_ranges
         snaps = [s for t in traces for s in _snapshots(t)]
@@ -468,6 +471,8 @@ class LayoutGeometry:
         rows = (2 if n <= DENSE_VMAS else 3) if band else auto_rows(n)
         swatches = trace_swatches(traces, snaps, axis, dense, band, band_axis, names)
         h = (default_size(n, rows, band is not None)[1] - 0.14) * scale   # no heading line
+        if max_height is not None:
+            h = min(h, max_height)
         return cls(axis, rows, dense, band, band_axis, swatches, (width, h), scale, n, dpi,
                    names)
 

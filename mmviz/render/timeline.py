@@ -85,12 +85,17 @@ def _lane_lines(trace, intervals, width, scale) -> int:
     return sum(lane_label(n, chars).count("\n") + 1 for n in lanes(trace, intervals))
 
 
-def default_size(trace, intervals=None, width=9.0, scale=1.0):
+def default_size(trace, intervals=None, width=9.0, scale=1.0, max_height=None):
     """(width, height) in inches: a lane per lock, hooks and errors, room for wrapped lane
-    names; every height grows with the font scale."""
+    names; every height grows with the font scale. max_height: at most this tall (lanes
+    closer together, down to a line and a half of their names)."""
     n = len(lanes(trace, intervals))
     extra = _lane_lines(trace, intervals, width, scale) - n       # wrapped lane names
-    return (width, max(3.0 * scale, (1.45 + 0.3 * n + 0.14 * extra) * scale))
+    h = max(3.0 * scale, (1.45 + 0.3 * n + 0.14 * extra) * scale)
+    if max_height is not None and h > max_height:
+        least = (1.45 - 0.22 + 0.2 * n + 0.14 * extra) * scale
+        h = max(max_height, least)
+    return (width, h)
 
 
 @dataclass
@@ -109,6 +114,9 @@ class _Plot:
     scale: float
     xmap: list | None = None    # event seq -> x (aligned rows); None: x = seq
     plot_w: float = 0.0         # the axes' width in inches
+    dy: float = 0.0             # this trace's bars sit dy off the lane's middle (Compare)
+    hh: float = 0.28            # half the height of a lock bar
+    tag: str = ""               # "A" / "B" when two traces share the lanes
 
     def fs(self, points):
         return points * self.scale
@@ -125,7 +133,8 @@ class _Plot:
         return self.plot_w * self.fig.dpi / self.n
 
 
-def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=None, scale=1.0):
+def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=None, scale=1.0,
+                    xlabel=True):
     """The lock timeline of `trace` as a Figure; `cursor` draws a line at that event.
 
     intervals: `lock_intervals(trace)`, if the caller already has it (it is recomputed
@@ -140,8 +149,9 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
         fig = new_figure(figsize)
         nviol = len(trace.violations)
         top_in = (0.3 + (0.22 * min(nviol, 3) if nviol else 0.0) + (0.22 if title else 0.0)) * scale
-        bottom_in = (0.78 + (0.2 if W < 8 else 0.0)) * scale
-        plot = _axes(fig, trace, intervals, bottom_in, H - top_in - bottom_in, scale)
+        bottom_in = (0.78 + (0.2 if W < 8 else 0.0) - (0 if xlabel else 0.22)) * scale
+        plot = _axes(fig, trace, intervals, bottom_in, H - top_in - bottom_in, scale,
+                     xlabel="event" if xlabel else None)
         _draw_trace(plot)
         if cursor is not None:
             draw_cursor(plot.ax, plot.x(cursor))
@@ -161,10 +171,10 @@ def _draw_trace(plot):
 
 
 def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=None,
-          left_in=None, xlabel="event", ticks=True):
+          left_in=None, xlabel="event", ticks=True, lane_names=None):
     """The axes of one trace's lanes, `height_in` tall from `bottom_in` up."""
     from matplotlib.ticker import MaxNLocator
-    lane_names = lanes(trace, intervals)
+    lane_names = lanes(trace, intervals) if lane_names is None else lane_names
     W = fig.get_figwidth()
     H = fig.get_figheight()
     n = max(len(trace.events), 1) if n is None else max(n, 1)
@@ -184,7 +194,8 @@ def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=No
             lbl.set_style("italic")
     ax.tick_params(axis="y", length=0)
     if ticks:
-        ax.set_xlabel(xlabel, fontsize=MIN_FONT * scale, labelpad=2)
+        if xlabel:
+            ax.set_xlabel(xlabel, fontsize=MIN_FONT * scale, labelpad=2)
         ax.tick_params(axis="x", labelsize=MIN_FONT * scale)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=max(3, int(10 / scale)), integer=True,
                                                min_n_ticks=1))
@@ -204,12 +215,12 @@ def _lock_bars(plot):
     from matplotlib.collections import PolyCollection
     groups, still_held = {}, []
     for iv in plot.intervals:
-        y = plot.lane_of[iv.lock]
+        y = plot.lane_of[iv.lock] + plot.dy
         x0 = plot.x(iv.start) if iv.start >= 0 else -0.5
         x1 = plot.x(iv.end) if iv.end is not None else plot.n - 0.5
         key = (lock_family(iv.lock), iv.mode == "read")
-        groups.setdefault(key, []).append([(x0, y - 0.28), (x0, y + 0.28), (x1, y + 0.28),
-                                           (x1, y - 0.28)])
+        h = plot.hh
+        groups.setdefault(key, []).append([(x0, y - h), (x0, y + h), (x1, y + h), (x1, y - h)])
         if iv.end is None:
             still_held.append((x0, x1, y))
     for (fam, read), polys in groups.items():
@@ -218,6 +229,7 @@ def _lock_bars(plot):
                             edgecolors=colour, hatch=READ_HATCH if read else None,
                             linewidths=1.0, alpha=0.9, zorder=2)
         pc.set_gid(f"mmviz-lock-{fam}{'-read' if read else ''}")
+        pc._mmviz_side = plot.tag
         plot.ax.add_collection(pc)
     stuck = plot.trace.result.outcome == "deadlock"
     for x0, x1, y in still_held:
@@ -231,7 +243,8 @@ def _lock_bars(plot):
 def _hook_bars(plot):
     """The hooks lane: a bar while a driver hook runs, a ◆ where it is called, its name."""
     from matplotlib.collections import PolyCollection
-    yh = plot.lane_of[HOOKS_LANE]
+    yh = plot.lane_of[HOOKS_LANE] + plot.dy
+    hh = 0.22 * plot.hh / 0.28
     hooks = hook_spans(plot.trace)
     hooks = [(name, plot.x(s), plot.x(e) if e is not None else None, ret)
              for name, s, e, ret in hooks]
@@ -239,16 +252,19 @@ def _hook_bars(plot):
     for name, s, e, ret in hooks:
         x1 = max(e if e is not None else plot.n - 0.5, s + 0.35)
         x0 = s - 0.35 if e is not None and e <= s + 1 else s
-        polys.append([(x0, yh - 0.22), (x0, yh + 0.22), (x1, yh + 0.22), (x1, yh - 0.22)])
+        polys.append([(x0, yh - hh), (x0, yh + hh), (x1, yh + hh), (x1, yh - hh)])
     if not polys:
         return hooks
     pc = PolyCollection(polys, facecolors=HOOK_COLOUR, edgecolors=HOOK_EDGE, linewidths=1.0,
                         zorder=2)
     pc.set_gid("mmviz-hooks")
+    pc._mmviz_side = plot.tag
     plot.ax.add_collection(pc)
     plot.ax.scatter([h[1] for h in hooks], [yh] * len(hooks), marker="D", s=22, color=HOOK_EDGE,
                     zorder=3, label="hook call")
     last_right = [-1e9, -1e9]          # name the hooks where there is room, above and below
+    if plot.tag:                        # two traces in one lane: each names its own side
+        last_right[1 if plot.dy < 0 else 0] = 1e9
     for name, s, e, ret in hooks:
         text = name + (f" → {ret}" if ret and ret not in ("0", "None") else "")
         wev = (len(text) * 5.9 * plot.scale + 6) / plot.px_per_event
@@ -256,7 +272,7 @@ def _hook_bars(plot):
         if s - wev / 2 <= last_right[side]:
             continue
         last_right[side] = s + wev / 2
-        plot.ax.text(s, yh - 0.3 if side == 0 else yh + 0.3, text, ha="center",
+        plot.ax.text(s, yh - hh - 0.08 if side == 0 else yh + hh + 0.08, text, ha="center",
                      va="bottom" if side == 0 else "top", fontsize=plot.fs(MIN_FONT),
                      color="#4d3400",
                      zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none",
@@ -265,7 +281,7 @@ def _hook_bars(plot):
 
 
 def _error_marks(plot):
-    ye = plot.lane_of[EVENTS_LANE]
+    ye = plot.lane_of[EVENTS_LANE] + plot.dy
     errs = [e.seq for e in plot.trace.events if e.kind == "error"]
     warns = [e.seq for e in plot.trace.events if e.kind == "warn"]
     for seqs, marker, colour in ((errs, "X", ERROR_COLOUR), (warns, "^", WARN_COLOUR)):
@@ -281,9 +297,10 @@ def _violations(plot):
     trace, ax = plot.trace, plot.ax
     nviol = len(trace.violations)
     for k, v in enumerate(trace.violations):
-        y = plot.lane_of.get(v.lock, plot.lane_of[EVENTS_LANE])
+        y = plot.lane_of.get(v.lock, plot.lane_of[EVENTS_LANE]) + plot.dy
         vx = plot.x(v.seq)
-        ax.axvline(vx, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5)
+        ax.axvline(vx, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5,
+                   linestyle="solid" if plot.dy <= 0 else (0, (4, 2)))
         ax.scatter([vx], [y], marker="X", s=260 * plot.scale ** 2, color=VIOLATION_COLOUR,
                    edgecolors="white", linewidths=1.2, zorder=6)
         if k >= 3:
@@ -292,7 +309,8 @@ def _violations(plot):
         # Grow the headline toward the wider side so it stays inside the figure.
         ha = ("left" if frac < 0.35 else ("right" if frac > 0.65 else "center")) \
             if not plot.narrow else ("left" if frac < 0.5 else "right")
-        ax.annotate(violation_text(v), xy=(vx, -0.5), xycoords="data",
+        ax.annotate((f"{plot.tag}: " if plot.tag else "") + violation_text(v),
+                    xy=(vx, -0.5), xycoords="data",
                     xytext=(0, (16 + 15 * (min(nviol, 3) - 1 - k)) * plot.scale),
                     textcoords="offset points",
                     ha=ha, va="bottom", fontsize=plot.fs(9 if not plot.narrow else MIN_FONT),
@@ -326,11 +344,23 @@ def _legend(plot, hooks, errs, warns):
                                  violations=bool(plot.trace.violations))
     if not swatches:
         return
-    cols = max(2, min(7, int((plot.W - 0.4) / (1.35 * plot.scale))))
+    cols = _legend_cols(swatches, plot.W, plot.scale)
     plot.fig.legend(handles=legend_handles(swatches, plot.scale), loc="lower center",
                     ncol=min(len(swatches), cols), fontsize=plot.fs(MIN_FONT),
                     frameon=False, handlelength=1.8, columnspacing=1.2,
                     bbox_to_anchor=(0.5, 0.0))
+
+
+def _legend_cols(swatches, width, scale) -> int:
+    """As many legend columns as the labels fit across the width (estimated)."""
+    em = MIN_FONT * scale / 72
+    for cols in range(min(7, len(swatches)), 1, -1):
+        rows = -(-len(swatches) // cols)
+        widths = [max(len(x.label) for x in swatches[c * rows:(c + 1) * rows])
+                  for c in range(cols) if swatches[c * rows:(c + 1) * rows]]
+        if sum(w * 0.58 * em + 4.2 * em for w in widths) <= width - 0.4:
+            return cols
+    return 2
 
 
 def draw_cursor(ax, cursor):
@@ -393,12 +423,15 @@ class TimelinePicture:
                 f"{CURSOR}'></div></div>")
 
 
-def timeline_picture(trace, *, width=9.0, scale=1.0, compact=False, intervals=None):
-    """The trace's timeline without a cursor, as PNG, once (views overlay the cursor)."""
+def timeline_picture(trace, *, width=9.0, scale=1.0, compact=False, intervals=None,
+                     max_height=None):
+    """The trace's timeline without a cursor, as PNG, once (views overlay the cursor).
+    max_height: fit that many inches (a slide), the axis' "event" label left out."""
     from .text import lock_timeline_text
     intervals = lock_intervals(trace) if intervals is None else intervals
-    fig = timeline_figure(trace, None, figsize=default_size(trace, intervals, width, scale),
-                          intervals=intervals, scale=scale)
+    fig = timeline_figure(trace, None, figsize=default_size(trace, intervals, width, scale,
+                                                            max_height),
+                          intervals=intervals, scale=scale, xlabel=max_height is None)
     return _picture(fig, compact, timeline_alt(trace, intervals), lock_timeline_text(trace))
 
 
@@ -440,44 +473,73 @@ def _dense(m) -> list:
 
 
 def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, scale=1.0,
-                            names=("A", "B")):
-    """Both traces' lock timelines in one picture on ONE x axis, the aligned row: A's lanes
-    above B's, so the same moment of both runs is at the same x (a row where only one run
-    has an event shows nothing for the other). `cursor`: a row, drawn as one line."""
+                            names=("A", "B"), max_height=None):
+    """Both traces' lock timelines in one picture on ONE x axis, the aligned row: each lane
+    holds A's bar in its upper half and B's (its outline dashed) in its lower half, so the
+    same moment of both runs is at the same x and a hold that differs is seen at once (a
+    row where only one run has an event shows nothing for the other). `cursor`: a row."""
     from ._mpl import new_figure, rc
     ia, ib = lock_intervals(trace_a), lock_intervals(trace_b)
     ma, mb = row_maps(rows)
     n = max(len(rows), 1)
-    la, lb = lanes(trace_a, ia), lanes(trace_b, ib)
-    left, _ = _left_in(la + lb, width, scale)
-    ha = _lane_lines(trace_a, ia, width, scale) * 0.3 * scale + 0.1
-    hb = _lane_lines(trace_b, ib, width, scale) * 0.3 * scale + 0.1
-    nva, nvb = min(len(trace_a.violations), 3), min(len(trace_b.violations), 3)
-    top_a = (0.45 + 0.22 * nva) * scale
-    gap = (0.5 + 0.22 * nvb) * scale
-    bottom = 0.95 * scale
-    H = top_a + ha + gap + hb + bottom
+    union = sorted(set(lanes(trace_a, ia)[:-2]) | set(lanes(trace_b, ib)[:-2]),
+                   key=lock_order_key) + [HOOKS_LANE, EVENTS_LANE]
+    nv = min(len(trace_a.violations), 3) + min(len(trace_b.violations), 3)
+    left, chars = _left_in(union, width, scale)
+    left += 0.25 * scale                       # room for the A / B tags
+    top = ((0.5 if max_height is None else 0.22) + 0.22 * nv) * scale
+    bottom = (0.98 if max_height is None else 0.6) * scale
+    lines = sum(lane_label(x, chars).count("\n") + 1 for x in union)
+    H = top + bottom + (0.46 * len(union) + 0.14 * (lines - len(union))) * scale
+    if max_height is not None and H > max_height:
+        H = max(max_height, top + bottom + 0.26 * len(union) * scale)
     with rc():
         fig = new_figure((width, H))
-        pb = _axes(fig, trace_b, ib, bottom, hb, scale, xmap=mb, n=n, left_in=left,
-                   xlabel="aligned row (the same x is the same moment of both runs)")
-        pa = _axes(fig, trace_a, ia, bottom + hb + gap, ha, scale, xmap=ma, n=n,
-                   left_in=left, ticks=False)
-        for plot, name, t in ((pa, names[0], trace_a), (pb, names[1], trace_b)):
-            _draw_trace(plot)
-            pos = plot.ax.get_position()
-            fig.text(0.1 / width, pos.y1 + 0.06 * scale / H, f"{name}: {t.kernel}",
-                     ha="left", va="bottom", fontsize=plot.fs(10), weight="bold")
-            plot.ax.set_gid(f"mmviz-timeline-axes-{name.lower()}")
+        pa = _axes(fig, trace_a, ia, bottom, H - top - bottom, scale, xmap=ma, n=n,
+                   left_in=left, lane_names=union,
+                   xlabel=("aligned row: the same x is the same moment of both runs"
+                           if max_height is None else None))
+        pb = _Plot(fig, pa.ax, trace_b, ib, pa.lane_of, n, width, pa.narrow, scale, mb,
+                   pa.plot_w)
+        pa.dy, pa.hh, pa.tag = -0.21, 0.17, names[0]
+        pb.dy, pb.hh, pb.tag = 0.21, 0.17, names[1]
+        for plot in (pa, pb):
+            _lock_bars(plot)
+            plot.hooks = _hook_bars(plot)
+            plot.marks = _error_marks(plot)
+            _violations(plot)
+        _step_labels(pa)
+        _dash_b(pa.ax, pb)
+        tr = pa.ax.get_yaxis_transform()
+        for y in range(len(union)):
+            for plot, name in ((pa, names[0]), (pb, names[1])):
+                pa.ax.text(-0.012, y + plot.dy, name, transform=tr, ha="right", va="center",
+                           fontsize=plot.fs(MIN_FONT), weight="bold", color="#333333")
+        pa.ax.tick_params(axis="y", pad=14 * scale)
         if cursor is not None:
-            for plot in (pa, pb):
-                draw_cursor(plot.ax, cursor)
-        hooks = pa.hooks + pb.hooks
+            draw_cursor(pa.ax, cursor)
         merged = _Plot(fig, pa.ax, trace_a, ia + ib, pa.lane_of, n, width, width < 8, scale)
         merged.trace = _Both(trace_a, trace_b)
-        _legend(merged, hooks, pa.marks[0] + pb.marks[0], pa.marks[1] + pb.marks[1])
-    fig._mmviz_axes = (pa.ax, pb.ax)
+        _legend(merged, pa.hooks + pb.hooks, pa.marks[0] + pb.marks[0],
+                pa.marks[1] + pb.marks[1])
+        if max_height is None:           # (a page with little room says it in words)
+            fig.text(0.5, 1 - 0.06 * scale / H, compare_key(trace_a, trace_b, names),
+                     ha="center", va="top", fontsize=MIN_FONT * scale, color="#333333")
+    fig._mmviz_axes = (pa.ax, pa.ax)
     return fig
+
+
+def compare_key(trace_a, trace_b, names=("A", "B")) -> str:
+    return (f"{names[0]} = {trace_a.kernel}: the upper half of each lane, solid · "
+            f"{names[1]} = {trace_b.kernel}: the lower half, dashed")
+
+
+def _dash_b(ax, pb):
+    """B's lock and hook bars get a dashed outline (A's are solid): not colour alone."""
+    for c in ax.collections:
+        if getattr(c, "_mmviz_side", None) == pb.tag:
+            c.set_linestyle((0, (3, 2)))
+            c.set_edgecolor("#000000")
 
 
 class _Both:
@@ -488,12 +550,12 @@ class _Both:
 
 
 def compare_timeline_picture(trace_a, trace_b, rows, *, width=9.0, scale=1.0,
-                             compact=False, names=("A", "B")) -> TimelinePicture:
-    """`compare_timeline_figure` drawn once; its cursor box spans both traces' lanes."""
+                             compact=False, names=("A", "B"),
+                             max_height=None) -> TimelinePicture:
+    """`compare_timeline_figure` drawn once, without a cursor (views overlay it, per row)."""
     fig = compare_timeline_figure(trace_a, trace_b, rows, width=width, scale=scale,
-                                  names=names)
-    top = axes_pixel_box(fig, fig._mmviz_axes[0])
-    box = dict(axes_pixel_box(fig, fig._mmviz_axes[1]), top=top["top"])
+                                  names=names, max_height=max_height)
+    box = axes_pixel_box(fig, fig._mmviz_axes[0])
     ia, ib = lock_intervals(trace_a), lock_intervals(trace_b)
     alt = (f"{names[0]} ({trace_a.kernel}): " + timeline_alt(trace_a, ia) + f". {names[1]} ("
            f"{trace_b.kernel}): " + timeline_alt(trace_b, ib) + ". x is the aligned row.")
