@@ -610,11 +610,15 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
         return cache[(s, k)]
 
     out, prompts, asked, quoted = [], set(), set(), set()
+    per_kind = max(1, -(-n // len(kinds)))           # a set mixes its kinds
+    used = {k: 0 for k in kinds}
     tries = 0
     while len(out) < n and pairs and tries < 60 * (n + 1):
         tries += 1
         s, k = rng.choice(pairs)
         kind = rng.choice(kinds)
+        if used[kind] >= per_kind and tries < 40 * (n + 1):
+            continue
         t = rec(s, k)
         if t.result.outcome == "unsupported":
             continue                  # nothing ran: this kernel lacks what the scenario needs
@@ -632,6 +636,7 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
         if (s, k) in quoted or any(qp in asked for qp in q.quotes):
             continue                  # one question would give the other's answer away
         prompts.add(q.prompt)
+        used[kind] += 1
         asked.add((s, k))
         quoted.update(q.quotes)
         out.append(q)

@@ -31,9 +31,14 @@ def result_text(result) -> str:
     return result.summary()
 
 
-def header_html(trace) -> str:
-    """The trace in one line: title, scenario, kernel, mode, what mmap returned, violations."""
+def header_html(trace, outcome: bool = True) -> str:
+    """The trace in one line: title, scenario, kernel, mode, what mmap returned, violations
+    (outcome=False: neither, for a view that asks the reader to predict them)."""
     mode = "mmu" if trace.config.get("mmu", True) else "nommu"
+    if not outcome:
+        return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
+                f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
+                f"{esc(mode)} · mmap returns <b>?</b></div>")
     res = trace.result
     colour = OK_TEXT if res.outcome == "ok" else BAD_TEXT
     nv = len(trace.violations)

@@ -4,6 +4,8 @@
 - `ScenarioBuilder()`: compose a scenario with controls, record it, step through it.
 - `Compare(trace_a, trace_b)`: two traces side by side, steps aligned, differences marked.
 - `Predict(trace)`: predict the next state, then see it and why.
+- `Quiz(questions)`: multiple-choice questions, limited tries, a hint, the why, a score.
+- `ProgramRunner(world=None)`: type mmap/munmap/mprotect/touch calls, step through them.
 
 ipywidgets and matplotlib are imported when one of these names is first used, never by
 `import mmviz` or `import mmviz.widgets`.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {"Stepper": "stepper", "ScenarioBuilder": "builder", "Compare": "compare",
-          "Predict": "predict"}
+          "Predict": "predict", "Quiz": "quiz", "ProgramRunner": "program"}
 
 __all__ = list(_WHERE)
 
