@@ -446,22 +446,27 @@ def q_variant_diff(trace, rng, other) -> Question | None:
     if trace.result.outcome in ("unsupported", "build-error"):
         return None
     answer, given = outcome_words(trace), outcome_words(other)
+    same = f"the same as under {other.kernel}"
+    if answer == given:
+        answer = same
     r = trace.result
     n = len(trace.final.vmas)
     rets = {f"returns -{r.errno}" if r.errno else "succeeds", "succeeds",
             f"returns -{other.result.errno}" if other.result.errno else "succeeds"}
     kinds = {v.kind for v in (*trace.violations, *other.violations)} or {"unlock-not-held"}
     checkers = {"the lock checker is quiet"} | {f"the lock checker reports {x}" for x in kinds}
-    pool = {given}
+    pool = {same}
     for ret in rets:
         for k in {n, len(other.final.vmas), 0, 1}:
             for checker in checkers:
-                pool.add(f"{ret}, {k} VMA{'s' if k != 1 else ''} left, {checker}")
+                text = f"{ret}, {k} VMA{'s' if k != 1 else ''} left, {checker}"
+                if text != given:
+                    pool.add(text)
     from .trace.align import align
     rows = align(other, trace)
     first = next((r for r in rows if r.differs and r.b is not None), None)
     diff = (f" The runs part at {_where(trace, first.b)}." if first is not None else "")
-    why = f"Under {trace.kernel}: {answer}.{diff} {trace.description}"
+    why = f"Under {trace.kernel}: {outcome_words(trace)}.{diff} {trace.description}"
     return Question(f"Under {other.kernel}, {other.scenario} {given}. What happens under "
                     f"{trace.kernel}?", _options(rng, answer, pool), answer, why,
                     "variant-diff", trace.scenario, trace.kernel, None, other.kernel,

@@ -123,10 +123,12 @@ def show_layout(world_or_snapshot, *, names=None, title=None, figsize=(9.6, 2.4)
     if ticks is None:
         ticks = len(snap.vmas) > 8
     scale = 1.0
-    if static_mode():
+    if static_mode():               # across the slide, fewer rows, text of 18 px and more
+        from ..render.layout_axis import auto_rows
         from ..render.stepper_html import LECTURE_SCALE
         scale = LECTURE_SCALE
-        figsize = (LECTURE_WIDTH_IN, figsize[1] * 1.2)
+        rows = min(rows or auto_rows(len(snap.vmas)), 3)
+        figsize = (LECTURE_WIDTH_IN, min(5.3, 1.6 + 1.25 * rows) if rows > 1 else 2.9)
     fig = layout_figure(snap, names=names, title=title, figsize=figsize, rows=rows,
                         highlight=highlight, scale=scale, ticks=ticks)
     _png(_to_png(fig), min_font_px(fig), layout_alt(snap, frozenset(highlight or ()),

@@ -9,7 +9,7 @@ Before each question point the reader can step freely through what is already re
 (the layout), never past it: the slider's maximum is the event before the question. While a
 question is open nothing on screen gives the answer away: the narration, the call stack and
 the function name are hidden (the last event's sentence often names what comes next), and
-so is the result in the header. Check records the prediction (`log`) before it says
+so is the result in the header. Check records the prediction (`predictions`) before it says
 anything; a wrong try with tries left gets a hint, the last one the answer; then the worked
 *why* and the event itself. There is no lock timeline here, because it would show the future.
 """
@@ -38,7 +38,7 @@ class Predict(W.VBox):
         self.questions = [exercises.question_at(trace, p, standalone=True) for p in points]
         self.results: list = [None] * len(self.questions)     # True / False once checked
         self.tries: list = [0] * len(self.questions)
-        self.log: list = []                                    # every prediction, in order
+        self.predictions: list = []                                    # every prediction, in order
         self.errors = ErrorPane()
         self._q = 0
         self.builder = FrameBuilder(trace, width=6.7, timeline=False, scope="." + scope_class())
@@ -182,7 +182,7 @@ class Predict(W.VBox):
         ok = q.check(picked)
         self.tries[self._q] += 1
         # The prediction is recorded before anything is revealed.
-        self.log.append({"question": self._q, "seq": q.seq, "prompt": q.prompt,
+        self.predictions.append({"question": self._q, "seq": q.seq, "prompt": q.prompt,
                          "try": self.tries[self._q], "choice": picked, "right": ok})
         if not ok and self.tries[self._q] < self.attempts:
             left = self.attempts - self.tries[self._q]
@@ -230,14 +230,14 @@ class Predict(W.VBox):
         self._apply(self._store.get(change["new"]))
 
     @property
-    def open(self) -> bool:
+    def is_open(self) -> bool:
         """A question is waiting for its answer (what would give it away is hidden)."""
         return self.current is not None and not self._revealed
 
     def _apply(self, f):
         p = self.panes
         self._layout.show(f)
-        if self.open:
+        if self.is_open:
             p["label"].value = f"<span style='font-size:13px'>event <b>{f.index}</b></span>"
             p["narration"].value = ("<div style='color:#555;font-size:13px'><i>The narration, "
                                     "the call stack and the current function are hidden while "

@@ -5,9 +5,9 @@
     quiz = Quiz(generate(105, n=5), attempts=2)
     quiz.answer(0, "-ENOMEM")   # as a reader would: choose, then check
     quiz.score                  # (right, first_try, answered, total)
-    quiz.log                    # every prediction, recorded before anything is revealed
+    quiz.predictions                    # every prediction, recorded before anything is revealed
 
-Each check is written to `log` first (the prediction, the try number, right or not); only
+Each check is written to `predictions` first (the prediction, the try number, right or not); only
 then does the question say anything: right → the why; wrong with tries left → a hint (never
 the answer) and the choice is struck out; wrong on the last try → the answer and the why.
 The score line counts what was right and what was right at the first try.
@@ -24,7 +24,7 @@ from ._ui import ErrorPane, WeakCall, button, close_tree
 
 
 class Quiz(W.VBox):
-    """Questions with `attempts` tries each. `log`, `score`, `answer(i, choice)`."""
+    """Questions with `attempts` tries each. `predictions`, `score`, `answer(i, choice)`."""
 
     def __init__(self, questions, attempts: int = 2, title: str = ""):
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
@@ -32,7 +32,7 @@ class Quiz(W.VBox):
             raise InputError("attempts must be a whole number of tries, 1 or more")
         self.questions = list(questions)
         self.attempts = attempts
-        self.log: list = []
+        self.predictions: list = []
         self.state = [{"tries": 0, "right": None, "struck": []} for _ in self.questions]
         self.errors = ErrorPane()
         self.rows = []
@@ -57,7 +57,7 @@ class Quiz(W.VBox):
         head = W.HTML(f"<div style='font-size:13px;color:#333'>{html.escape(title)} "
                       f"{attempts} tr{'ies' if attempts != 1 else 'y'} per question: after a "
                       "wrong one you get a hint, after the last the answer and why. Your "
-                      "predictions are kept in <code>quiz.log</code>.</div>")
+                      "predictions are kept in <code>quiz.predictions</code>.</div>")
         super().__init__(children=[head, *boxes, self.score_label, self.errors.widget])
         self.add_class("mmviz-questions")
         self._score()
@@ -83,7 +83,7 @@ class Quiz(W.VBox):
         st["tries"] += 1
         ok = q.check(picked)
         # The prediction is recorded before anything is revealed.
-        self.log.append({"question": i, "prompt": q.prompt, "try": st["tries"],
+        self.predictions.append({"question": i, "prompt": q.prompt, "try": st["tries"],
                          "choice": picked, "right": ok, "time": time.time()})
         if ok:
             st["right"] = True

@@ -18,7 +18,7 @@ CELLS = [
         from mmviz.lessons import (say, show_stepper, show_before_after, show_predict,
                                    show_questions, outcome, strip, check_reference_answers,
                                    reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         """),
     sub("""
         ## How a call gets there

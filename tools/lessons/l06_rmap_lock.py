@@ -17,7 +17,7 @@ CELLS = [
         from mmviz.scenarios import record
         from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome,
                                    lock_timeline, check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         """),
     sub("""
         ## The file rmap: `i_mmap`
@@ -56,7 +56,8 @@ CELLS = [
         run yet.
         """),
     code('print(lock_timeline(record("file-prepare")))', "fragment"),
-    frag("`█` = held at that point of the trace; the step labels are on top."),
+    frag("`#` = held at that point of the trace (one column is a slice of events); the "
+         "step labels are on top."),
     slide("""
         ## Why hide a VMA?
 
