@@ -576,7 +576,8 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
 
     scenarios: names to draw from (the catalog and the races by default); kinds: question
     kinds (KINDS); kernels: the kernel versions to ask about; pairs: explicit (scenario,
-    kernel) pairs instead of scenarios x kernels (a lesson's pool: what it has not shown);
+    kernel) pairs instead of scenarios x kernels (a lesson's pool: what it has not shown),
+    each with, optionally, the kinds it may be asked (scenario, kernel, (kinds...));
     exclude: (scenario, kernel) pairs never asked or quoted. A prompt is never repeated and
     no question quotes the outcome another one asks for.
     """
@@ -593,19 +594,26 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
     for k in kernels:
         if k not in KERNELS:
             raise InputError(f"unknown kernel {k!r}; choose one of " + ", ".join(KERNELS))
+    only = {}                         # (scenario, kernel) -> the kinds it may be asked
     if pairs is None:
         names = list(scenarios) if scenarios is not None else all_names()
         for name in names:
             (get_race if name in race_names() else get)(name)   # InputError if unknown
         pairs = [(s, k) for s in names for k in kernels]
     else:
-        pairs = [tuple(p) for p in pairs]
-        for s, k in pairs:
+        plain = []
+        for p in pairs:               # (scenario, kernel) or (scenario, kernel, (kinds...))
+            s, k = p[0], p[1]
             (get_race if s in race_names() else get)(s)
             if k not in KERNELS:
                 raise InputError(f"unknown kernel {k!r}; choose one of " + ", ".join(KERNELS))
+            if len(p) > 2:
+                only[(s, k)] = tuple(p[2])
+            plain.append((s, k))
+        pairs = plain
     excluded = {tuple(x) for x in exclude}
     pairs = [p for p in pairs if p not in excluded]
+    limits = only
     rng = random.Random(seed)
     cache = {}
 
@@ -622,6 +630,8 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
         tries += 1
         s, k = rng.choice(pairs)
         kind = rng.choice(kinds)
+        if kind not in limits.get((s, k), kinds):
+            continue
         if used[kind] >= per_kind and tries < 40 * (n + 1):
             continue
         t = rec(s, k)

@@ -1,7 +1,8 @@
 """Each lesson's exercises, drawn from its own goals.
 
 A lesson's `Pool` names the question kinds its goals ask for and the (scenario, kernel)
-pairs it may ask about: pairs whose answers the lesson has not already printed (the notebook
+pairs it may ask about (a pair may name the only kinds it is asked): pairs whose answers the
+lesson has not already printed (the notebook
 tests fail if a question's answer — its return value, outcome or VMA count — was printed
 earlier in the same lesson, and if any prompt repeats across lessons).
 
@@ -26,7 +27,7 @@ POOLS = {
     "02": Pool(("vma-count", "picture"),
                (("file-merge-skips-mapped", "v4"), ("legacy-mmap-no-merge", "v3"),
                 ("refcount-prepare-merge", "v4"), ("refcount-mapped-merge", "v3"),
-                ("fixed-replace", "mainline"))),
+                ("legacy-mmap-no-merge", "baseline"))),
     # 03: .mmap vs .mmap_prepare: the order of the hooks, where a prepare error is born.
     "03": Pool(("hook-order", "errno-step", "vma-count"),
                (("file-prepare", "v4"), ("swapped-file-prepare-fail", "v4"),
@@ -52,8 +53,9 @@ POOLS = {
                 ("refcount-mapped-merge", "v4"))),
     # 08: compat and nommu: hooks through the compat path, errors, the checker.
     "08": Pool(("hook-order", "errno-step", "lockdep", "vma-count"),
-               (("compat-stacked", "v3"), ("compat-fixed-mapped-fail", "v4"),
-                ("swapped-file-prepare-fail", "mainline"), ("compat-stacked", "mainline"),
+               (("compat-stacked", "v3", ("hook-order", "lockdep")),
+                ("compat-fixed-mapped-fail", "v4"), ("swapped-file-prepare-fail", "mainline"),
+                ("compat-stacked", "mainline", ("hook-order", "lockdep")),
                 ("hugetlbfs-prepare-leak", "mainline"))),
     # 09: everything: predict a run end to end, and what a version changes.
     "09": Pool(("variant-diff", "errno-step", "hook-order", "vma-count", "lockdep"),
