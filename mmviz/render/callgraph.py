@@ -384,5 +384,8 @@ def focus_css(centers: dict, node, scope: str = "", pane_height: int = 640) -> s
     if node not in centers:
         return ""
     x, y = centers[node]
-    return (f"{scope} .mmviz-callgraph svg {{ margin-left: min(0px, calc(50% - {x:.0f}px)); "
+    # cqw: a width of the pane itself (a container), whatever the column gives it
+    return (f"{scope} .mmviz-callgraph {{ container-type: inline-size; }}\n"
+            f"{scope} .mmviz-callgraph svg {{ display: block; "
+            f"margin-left: min(0px, calc(50cqw - {x:.0f}px)); "
             f"margin-top: {min(0.0, pane_height / 2 - y):.0f}px; }}").strip()

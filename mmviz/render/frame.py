@@ -88,12 +88,13 @@ class FrameBuilder:
     each other); axis/legend_traces: share the layout axis and legend with other traces
     (Compare); compact: smaller PNGs at 150 dpi (pages embedding every picture);
     timeline_width: the timeline's width if not `width`; timeline=False: a view without one
-    (Predict: it would show the future).
+    (Predict: it would show the future); max_height: at most this tall (inches), the
+    layout and the timeline; layout_height: the layout alone (a laptop's column).
     """
 
     def __init__(self, trace, *, width=9.0, scale=1.0, scope="", axis=None,
                  legend_traces=(), compact=False, cache=256, timeline_width=None,
-                 timeline=True, max_height=None):
+                 timeline=True, max_height=None, layout_height=None):
         self.trace = trace
         self.max_height = max_height
         self.width, self.scale, self.scope, self.compact = width, scale, scope, compact
@@ -115,7 +116,7 @@ class FrameBuilder:
         self.names = trace_names(trace)
         self.geometry = LayoutGeometry.of([trace, *legend_traces], axis, width, scale,
                                           dpi=150 if compact else 100, names=self.names,
-                                          max_height=max_height)
+                                          max_height=layout_height or max_height)
         self._min_font = None
         self._strips = {}
 

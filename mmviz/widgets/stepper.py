@@ -31,7 +31,8 @@ JUMPS = (("hook", "hook", "a driver hook is called"),
          ("error", "error", "an error is born (error, warning, or a failing return)"),
          ("violation", "violation", "the lock checker reports a broken rule"))
 WIDTH_IN = 6.3               # the pictures' width: the left column of a 1440x900 laptop
-NARRATION_PX = 116           # fixed: the pictures below never move as the words change
+LAYOUT_IN = 2.2              # the layout's height: with the timeline, 779 px of notebook
+NARRATION_PX = 108           # fixed: the pictures below never move as the words change
 SIDE_PX = 640                # the height of the source / call graph / call stack / text pane
 KEYS = ("Keys: on the slider ← → step, Home / End; in the <i>text</i> tab's event list ↑ ↓ "
         "step and PageDown / PageUp page forward / back (a presenter's clicker); Tab reaches "
@@ -58,8 +59,8 @@ class Stepper(SliderCursor, W.VBox):
         self._last = max(len(trace.events) - 1, 0)
         self.errors = ErrorPane()
         self._scope = scope_class()
-        self.builder = FrameBuilder(trace, width=width, scale=scale,
-                                    scope="." + self._scope).prepare()
+        self.builder = FrameBuilder(trace, width=width, scale=scale, scope="." + self._scope,
+                                    layout_height=LAYOUT_IN * scale).prepare()
         self._store = FrameStore(self.builder, maxsize=cache_size, prerender=prerender)
         self._targets = self.builder.targets
         self.last_apply_ms = None
@@ -107,8 +108,9 @@ class Stepper(SliderCursor, W.VBox):
                                                 flex="0 0 auto")))
         controls = W.HBox([self.play, self.prev_button, self.next_button, self.slider, label],
                           layout=W.Layout(align_items="center", width="100%"))
-        nav = W.HBox([W.HTML("<span style='color:#555;margin:0 4px 0 2px;font-size:12px'>"
-                             "jump to the previous ◀ / next ▶:</span>")] + jumps,
+        nav = W.HBox([W.HTML("<span style='color:#555;margin:0 4px 0 2px;font-size:12px' "
+                             "title='jump to the previous ◀ or next ▶ event of a kind'>"
+                             "jump:</span>")] + jumps,
                      layout=W.Layout(align_items="center", flex_flow="row wrap"))
         return controls, nav
 
