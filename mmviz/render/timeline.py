@@ -93,7 +93,7 @@ def default_size(trace, intervals=None, width=9.0, scale=1.0, max_height=None):
     extra = _lane_lines(trace, intervals, width, scale) - n       # wrapped lane names
     h = max(3.0 * scale, (1.45 + 0.3 * n + 0.14 * extra) * scale)
     if max_height is not None and h > max_height:
-        least = (1.45 - 0.22 + 0.2 * n + 0.14 * extra) * scale
+        least = (1.45 - 0.22 + 0.18 * n + 0.14 * extra) * scale
         h = max(max_height, least)
     return (width, h)
 
