@@ -58,7 +58,7 @@ def test_static_stepper_is_a_lecture_room_iframe_with_its_key_frames(monkeypatch
     assert 'id="mmviz-next-violation"' in doc and 'id="mmviz-prev-hook"' in doc
     assert "https://" not in doc.split("<body", 1)[0]        # nothing fetched by the head
     # the handout beside it: one block per key frame, the event labels of key_frames
-    handout = markup.split('<section class="mmviz-handout"', 1)[1]
+    handout = markup.split('<div class="mmviz-handout"', 1)[1]
     frames = key_frames(t)
     assert handout.count('class="mmviz-key-frame"') == len(frames) >= 3
     for seq in frames:

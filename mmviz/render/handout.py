@@ -40,7 +40,7 @@ def handout_html(trace, builder=None, title=None) -> str:
     tl = b.timeline
     reasons = key_frame_reasons(trace)
     esc = html.escape
-    parts = [f'<section class="mmviz-handout" aria-label="Key frames (printed handout)">'
+    parts = [f'<div class="mmviz-handout" aria-label="Key frames (printed handout)">'
              f'<h3 class="mmviz-handout-title">Key frames: {esc(title or trace.title)} '
              f'(<code>{esc(trace.scenario)}</code>, {esc(trace.kernel)})</h3>']
     for k, (seq, why) in enumerate(reasons.items(), 1):
@@ -58,5 +58,5 @@ def handout_html(trace, builder=None, title=None) -> str:
             f'<div class="mmviz-key-timeline" style="position:relative">'
             f'<img src="{_uri(tl.png)}" alt="{esc(tl.alt)}" data-min-font-px="{tl.min_font_px}">'
             f'{tl.cursor_html(seq)}</div></div></div>')
-    parts.append("</section>")
+    parts.append("</div>")
     return "".join(parts)
