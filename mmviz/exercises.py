@@ -96,6 +96,9 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+YES, NO = "yes", "no"
+
+
 @dataclass(frozen=True)
 class Question:
     prompt: str
@@ -517,6 +520,9 @@ def question_at(trace, seq, rng=None, standalone=False) -> Question:
         return Question(prompt, choices, answer, text, kind, trace.scenario, trace.kernel, seq,
                         subject, before, HINTS.get(kind, ""))
 
+    if e.kind == "wait" and trace.tasks:        # a race: what becomes of the task that asks
+        from .exercises_races import q_who_waits
+        return q_who_waits(trace, rng, e)
     lock_names = {ev.data["lock"] for ev in trace.events if ev.data.get("lock")}
     lock_names |= {"mmap_lock"} | {f"i_mmap_rwsem({f.rsplit('#', 1)[0]})" for f in trace.files}
     if e.kind == "lock" and e.data.get("lock"):
@@ -547,8 +553,9 @@ def question_at(trace, seq, rng=None, standalone=False) -> Question:
 
 
 def interesting_points(trace, limit=4) -> list:
-    """Events worth predicting, in order: up to `limit` of the first hook, the first rmap lock,
-    the first violation or error, ->mapped, the rmap unlock, the first step."""
+    """Events worth predicting, in order: up to `limit` of (in a race) the first wait, the
+    first hook, the first rmap lock, the first violation or error, ->mapped, the rmap
+    unlock, the first step."""
     picks = []
 
     def first(pred):
@@ -557,6 +564,8 @@ def interesting_points(trace, limit=4) -> list:
                 picks.append(e.seq)
                 return
 
+    if trace.tasks:                              # a race: first, who waits for whom
+        first(lambda e: e.kind == "wait")
     first(lambda e: e.kind == "hook" and e.data.get("phase") == "enter")
     first(lambda e: e.kind == "lock" and str(e.data.get("lock", "")).startswith("i_mmap"))
     first(lambda e: e.kind in ("violation", "error"))

@@ -35,6 +35,22 @@ def test_explore_prints_the_table_and_refuses_a_bad_limit():
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_explore_writes_the_chosen_schedule_as_a_stepper(tmp_path):
+    out_file = tmp_path / "race.html"
+    out = run("explore", "race-hugetlbfs-truncate", "--kernel", "v3", "-o", str(out_file))
+    assert out.returncode == 0, out.stderr
+    assert "HTML stepper of the schedule switching after A's event 45" in out.stdout
+    page = out_file.read_text()
+    assert "A[1] 0x10000000, B[2] 0" in page and "HALF-BUILT" in page
+    serial = run("explore", "race-hugetlbfs-truncate", "--kernel", "mainline", "-o",
+                 str(tmp_path / "serial.html"))
+    assert serial.returncode == 0 and "of the serial run" in serial.stdout
+    bad = run("explore", "race-hugetlbfs-truncate", "--switch-at", "9999", "--show")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "mmviz: error: --switch-at 9999: A has switch points 0 to 61 here"]
+
+
 def test_trace_text_shows_steps_locks_violations_and_layout():
     out = run("trace", "mapped-fail-hidden", "--kernel", "v3")
     assert out.returncode == 0

@@ -21,7 +21,7 @@ LESSONS = [
     "00-welcome-and-tour", "01-address-spaces-and-vmas", "02-merging-and-splitting",
     "03-from-mmap-to-mmap-prepare", "04-stepping-mmap-region", "05-actions-and-hooks",
     "06-the-rmap-lock-and-hiding", "07-anatomy-of-a-fix", "08-compat-path-and-nommu",
-    "09-build-your-own",
+    "09-build-your-own", "10-two-tasks",
 ]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
@@ -74,7 +74,8 @@ def test_each_lesson_ends_with_its_exercises(name):
     tail = "\n".join(sources[-6:])
     assert "## Exercises" in tail
     assert "show_predict(" in tail
-    assert f'lesson_questions("{name[:2]}")' in tail                # the lesson's own pool
+    assert (f'lesson_questions("{name[:2]}")' in tail              # the lesson's own pool
+            or f"race_questions(1{name[:2]}" in tail)              # lesson 10: the races
     assert "check_reference_answers(questions)" in tail
 
 
@@ -161,8 +162,8 @@ def test_notebook_runs_headless(name):
     # no question's answer (its return value, outcome or VMA count) was printed before it
     from leak_check import leaks
     from mmviz.lessons import lesson_questions
-    asked = next(i for i, c in enumerate(nb.cells) if "lesson_questions(" in c.source
-                 and c.cell_type == "code")
+    asked = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and
+                 ("lesson_questions(" in c.source or "race_questions(" in c.source))
     found = leaks(nb, lesson_questions(name[:2]), asked)
     assert not found, found
     if name == "02-merging-and-splitting" and sys.platform == "linux":

@@ -125,6 +125,16 @@ def test_deck_shows_its_slides_offline(offline_page, built, name):
     assert page.errors == [], page.errors
 
 
+def _wait_for_step(frame, step, timeout=5.0):
+    """Poll the stepper's data-step from outside: its page's CSP forbids the eval that
+    Frame.wait_for_function needs once a first check fails (a slow machine)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while frame.get_attribute("body", "data-step") != step:
+        assert time.monotonic() < deadline, f"the stepper never reached step {step}"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("name", [n for n in LESSONS if not n.startswith("01")])
 def test_stepper_steps_inside_a_slide(offline_page, built, name):
     page = offline_page
@@ -150,10 +160,10 @@ def test_stepper_steps_inside_a_slide(offline_page, built, name):
     assert before.startswith(f"{unit} 0 /")
     frame.click("#mmviz-next")
     frame.click("#mmviz-next")
-    frame.wait_for_function("document.body.dataset.step === '2'", timeout=5000)
+    _wait_for_step(frame, "2")
     assert frame.inner_text("#mmviz-counter").startswith(f"{unit} 2 /")
     frame.click("#mmviz-prev")
-    frame.wait_for_function("document.body.dataset.step === '1'", timeout=5000)
+    _wait_for_step(frame, "1")
     assert page.remote == [], page.remote
     assert page.errors == [], page.errors
 

@@ -20,7 +20,7 @@ OUT = ROOT / "notebooks"
 
 LESSONS = ["l00_welcome", "l01_address_spaces", "l02_merging", "l03_mmap_prepare",
            "l04_stepping", "l05_actions", "l06_rmap_lock", "l07_fix", "l08_compat_nommu",
-           "l09_build"]
+           "l09_build", "l10_two_tasks"]
 
 METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",

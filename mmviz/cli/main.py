@@ -58,6 +58,11 @@ def build_parser():
                    help="try only the first N switch points of task A")
     x.add_argument("--show", action="store_true",
                    help="also print the transcript of the shortest failing schedule")
+    x.add_argument("--switch-at", type=int, default=None, metavar="K",
+                   help="with --show or -o: the schedule in which B runs after A's K-th "
+                        "event, instead of the shortest failing one")
+    x.add_argument("-o", "--output", metavar="FILE.html", default=None,
+                   help="write that schedule as a self-contained HTML stepper")
     lab = sub.add_parser("lab", help="open the lessons in JupyterLab (127.0.0.1, token auth)")
     lab.add_argument("--port", type=int, default=8888, help="port to listen on (default 8888)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
@@ -93,9 +98,28 @@ def cmd_explore(args):
     ex = explore(race, args.kernel, args.limit)
     sys.stdout.write(table(ex))
     s = ex.shortest_failing
-    if args.show and s is not None:
+    if args.switch_at is not None:
+        s = next((r for r in ex.runs if r.switch_at == args.switch_at), None)
+        if s is None:
+            from ..model.errors import InputError
+            raise InputError(f"--switch-at {args.switch_at}: A has switch points 0 to "
+                             f"{len(ex.runs) - 1} here")
+    elif s is None and args.output:
+        s = ex.serial                      # nothing fails: write the serial run
+    if s is None or not (args.show or args.output):
+        return 0
+    trace = run_race(race, args.kernel, schedule=s.schedule)
+    if args.show:
         from ..render.text import transcript
-        sys.stdout.write("\n" + transcript(run_race(race, args.kernel, schedule=s.schedule)))
+        sys.stdout.write("\n" + transcript(trace))
+    if args.output:
+        from ..render.stepper_html import stepper_html
+        from .export import write_output
+        size = write_output(args.output, stepper_html(trace))
+        which = (f"the schedule switching after A's event {s.switch_at}"
+                 if s.switch_at is not None else "the serial run")
+        sys.stdout.write(f"mmviz: wrote {args.output} ({len(trace.events)}-step HTML stepper "
+                         f"of {which}, {size / 1024:.0f} KiB)\n")
     return 0
 
 

@@ -154,3 +154,31 @@ def show_before_after(trace, figsize=(9.6, 4.2)):
     _png(_to_png(fig), min_font_px(fig),
          "Before: " + layout_alt(trace.initial, frozenset()) + " After: "
          + layout_alt(trace.final, frozenset()))
+
+
+def show_timeline(trace, width: float = 9.6, scale: float = 1.0):
+    """The lock timeline of `trace` as a PNG (a race: a group of lanes per task, its waits);
+    in the slides across the slide at the lecture scale."""
+    from ..render.timeline import timeline_picture
+    if static_mode():
+        from ..render.stepper_html import LECTURE_SCALE
+        width, scale = LECTURE_WIDTH_IN, LECTURE_SCALE
+    pic = timeline_picture(trace, width=width, scale=scale)
+    _png(pic.png, pic.min_font_px, pic.alt)
+
+
+def show_explorer(race, kernel: str = "v4", height: int = STEPPER_HEIGHT - 170):
+    """A race's schedules judged: the Explorer widget live; in the slides the table and the
+    HTML stepper of the shortest failing schedule (or of the serial run if none fails)."""
+    if static_mode():
+        from ..render.explore_html import exploration_html
+        from ..scenarios import get_race, run_race
+        from ..scenarios.explore import explore
+        r = get_race(race) if isinstance(race, str) else race
+        ex = explore(r, kernel)
+        run = ex.shortest_failing or ex.serial
+        _html(exploration_html(ex, run.switch_at)
+              + stepper_iframe(run_race(r, kernel, schedule=run.schedule), height))
+        return None
+    from ..widgets import Explorer
+    _display(Explorer(race, kernel))

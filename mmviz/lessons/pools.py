@@ -66,10 +66,17 @@ POOLS = {
 SEEDS = {lesson: 100 + int(lesson) for lesson in POOLS}
 
 
+RACE_LESSONS = {"10": (110, 4)}      # lesson 10 asks about races: mmviz.exercises_races
+
+
 def lesson_questions(lesson: str, seed=None, n=None) -> list:
-    """The questions of lesson `lesson` ("00".."09"): its pool, its seed (or another seed
-    for a fresh set)."""
+    """The questions of lesson `lesson` ("00".."10"): its pool, its seed (or another seed
+    for a fresh set). Lesson 10's are `exercises_races.race_questions`."""
     from ..model.errors import InputError
+    if str(lesson) in RACE_LESSONS:
+        from ..exercises_races import race_questions
+        s, k = RACE_LESSONS[str(lesson)]
+        return race_questions(s if seed is None else seed, k if n is None else n)
     pool = POOLS.get(str(lesson))
     if pool is None:
         raise InputError(f"no lesson {lesson!r}; the lessons are " + ", ".join(POOLS))

@@ -293,11 +293,12 @@ class VmLock(RwSem):
     """A VMA's lock as readers see it: the tasks reading it (vm_refcnt above one) and whether a
     writer is shutting new readers out while it waits for these to leave."""
 
-    __slots__ = ("excluding",)
+    __slots__ = ("excluding", "vma_id")
 
-    def __init__(self, world, name):
+    def __init__(self, world, name, vma_id):
         super().__init__(world, name, "vma_lock")
         self.excluding = False
+        self.vma_id = vma_id
 
     def holders(self) -> list:
         return list(dict.fromkeys(self.readers))
@@ -307,7 +308,7 @@ def vm_lock_of(vma) -> VmLock:
     """The model's stand-in for a VMA's reader count and wait queue (vm_refcnt, vm_lock)."""
     lock = vma.vm_lock
     if lock is None:
-        lock = VmLock(vma.world, vma_lock_name(vma))
+        lock = VmLock(vma.world, vma_lock_name(vma), vma.id)
         vma.vm_lock = lock
     return lock
 

@@ -61,6 +61,7 @@ class Scheduler:
         if task.pid in self._threads:
             raise ValueError(f"{task.label} already has a program")
         self._threads[task.pid] = _Thread(task, program)
+        task.returned = False
 
     def run(self) -> dict:
         """Run every program to its end (or to a deadlock); {pid: return value or exception}."""
@@ -102,6 +103,7 @@ class Scheduler:
                 raise _Unwind()
             t.result = t.program(self.world)
             t.state = DONE
+            t.task.returned = True
         except _Unwind:
             t.state = HUNG
             self._unwind_next()

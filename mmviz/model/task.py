@@ -33,7 +33,7 @@ class task_struct:
     first; `held_locks` the locks it holds, in the order taken (lockdep's held_locks)."""
 
     __slots__ = ("world", "pid", "tgid", "comm", "mm", "files", "stack", "held_locks", "hung",
-                 "waiting_for")
+                 "waiting_for", "returned")
 
     def __init__(self, world, pid, tgid, comm, mm, files):
         self.world = world
@@ -46,6 +46,7 @@ class task_struct:
         self.held_locks: list = []
         self.hung = False
         self.waiting_for = None       # the lock this task sleeps on, if any
+        self.returned = False         # its scheduled program has run to its end
 
     @property
     def label(self) -> str:

@@ -29,7 +29,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ..trace.query import call_tree, changed_vmas, key_frames, targets
+from ..trace.query import call_tree, changed_vmas, key_frames, targets, task_marks
 from .narration import sentence
 from .narration_html import (banner_html, layout_title, narration_html, step_label,
                              step_label_text)
@@ -209,16 +209,24 @@ class FrameBuilder:
             p = self._local.painter = self.geometry.painter()
         return p
 
-    def layout_key(self, snap, changed) -> int:
+    def layout_key(self, snap, changed, marks=frozenset()) -> int:
         """The number of the distinct picture this state draws as: the picture shows the
-        VMAs and which changed (map_count and the pending action are in the caption)."""
-        key = (id(snap.vmas), changed)
+        VMAs, which changed, and in a race which task has its hands on which VMA (marks:
+        `task_marks`); map_count and the pending action are in the caption."""
+        key = (id(snap.vmas), changed, marks)
         with self._lock:
             k = self._layout_keys.get(key)
             if k is None:
                 k = self._layout_keys[key] = len(self._layout_keys)
-                self._key_snap[k] = (snap, changed)
+                self._key_snap[k] = (snap, changed, marks)
             return k
+
+    def _badges(self, marks):
+        if not marks:
+            return None
+        from .layout_badges import badge_words
+        names = {pid: f"{comm}[{pid}]" for pid, comm, _ in self.trace.tasks}
+        return badge_words(marks, names)
 
     def layout_png(self, key) -> bytes:
         """The PNG of layout picture `key` (drawn once, kept in a bounded cache)."""
@@ -227,8 +235,9 @@ class FrameBuilder:
             if png is not None:
                 self._layouts.move_to_end(key)
                 return png
-            snap, changed = self._key_snap[key]
-        png = self._painter().png(snap, highlight=changed, names=self.names or None)
+            snap, changed, marks = self._key_snap[key]
+        png = self._painter().png(snap, highlight=changed, badges=self._badges(marks),
+                                  names=self.names or None)
         if self.compact:
             from ._mpl import compact_png
             png = compact_png(png)
@@ -241,9 +250,13 @@ class FrameBuilder:
     def layout_alt(self, key) -> str:
         with self._lock:
             alt = self._layout_alts.get(key)
-            snap, changed = self._key_snap[key]
+            snap, changed, marks = self._key_snap[key]
         if alt is None:
             alt = layout_alt(snap, changed, self.geometry.band, self.names)
+            if marks:
+                from .layout_badges import badges_alt
+                names = {pid: f"{comm}[{pid}]" for pid, comm, _ in self.trace.tasks}
+                alt += " Tasks at work: " + badges_alt(marks, names) + "."
             with self._lock:
                 self._layout_alts[key] = alt
         return alt
@@ -268,7 +281,8 @@ class FrameBuilder:
                 return empty
         changed = part("changed VMAs", lambda: _shown(changed_vmas(t, i), e.snapshot),
                        frozenset()) if marked else frozenset()
-        key = self.layout_key(e.snapshot, changed)
+        marks = part("task badges", lambda: task_marks(t, i), frozenset())
+        key = self.layout_key(e.snapshot, changed, marks)
         node = self.tree.active[i] if i < len(self.tree.active) else None
         block = part("source", lambda: self._block(e), self._user_block())
         line, where = part("source", lambda: _source_line(e), (None, ""))

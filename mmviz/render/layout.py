@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from ._units import human_bytes
 from .layout_axis import (DENSE_VMAS, AddressAxis, auto_rows, axis_for,  # noqa: F401
                           detail_window, row_cuts, split_span, uncovered, vma_ranges)
+from .layout_badges import draw_badges
 from .layout_labels import box_label, file_runs, fit, fit_name, where
 from .palette import (CHANGED_STYLE, DETACHED_STYLE, HIDDEN_STYLE, KINDS,  # noqa: F401
                       LOCKED_STYLE, MUTED, FAINT, RMAP_IN_STYLE, RMAP_OUT_STYLE,
@@ -313,11 +314,13 @@ class LayoutPainter:
         self._legend(min(self._legend_cols(), len(self.swatches)))
 
     # dynamic part
-    def draw(self, snapshot, *, highlight=(), title=None, names=None, animated=False) -> list:
-        """Add this snapshot's boxes, labels, heading and changed marks; return the artists."""
+    def draw(self, snapshot, *, highlight=(), title=None, names=None, animated=False,
+             badges=None) -> list:
+        """Add this snapshot's boxes, labels, heading and changed marks; return the artists.
+        badges: {vma id: [(text, dark), ...]}, what each task does to a VMA (a race)."""
         with _rc():
             return (self._draw_base(snapshot, title, names, animated)
-                    + self._draw_marks(snapshot, frozenset(highlight or ()), animated))
+                    + self._draw_marks(snapshot, frozenset(highlight or ()), animated, badges))
 
     def _draw_base(self, snapshot, title, names, animated):
         """Everything of one snapshot but the marks of what changed."""
@@ -334,18 +337,24 @@ class LayoutPainter:
                                     animated)
         return arts
 
-    def _draw_marks(self, snapshot, highlight, animated):
-        """The changed VMAs: a halo and a ▼ (boxes), a tick and a ▼ (binned)."""
+    def _draw_marks(self, snapshot, highlight, animated, badges=None):
+        """The changed VMAs: a halo and a ▼ (boxes), a tick and a ▼ (binned); the tasks'
+        badges (boxes only)."""
         arts = []
-        if not highlight:
+        if not highlight and not badges:
             return arts
         for p in self.panels:
             if p.axis.empty:
                 continue
             if p.dense:
-                arts += _binned_marks(p, snapshot, highlight)
-            else:
-                arts += _changed_marks(p, _vmas_in(snapshot.vmas, p.window), highlight)
+                arts += _binned_marks(p, snapshot, highlight) if highlight else []
+                continue
+            vmas = _vmas_in(snapshot.vmas, p.window)
+            if highlight:
+                arts += _changed_marks(p, vmas, highlight)
+            if badges:
+                arts += draw_badges(p, [b for b in _geometry(p, vmas) if b[0].id in badges],
+                                    badges, self.scale, _text)
         for a in arts:
             a.set_animated(animated)
         return arts
@@ -355,7 +364,7 @@ class LayoutPainter:
         self.draw(snapshot, **kw)
         return self.fig
 
-    def png(self, snapshot, *, highlight=(), title=None, names=None) -> bytes:
+    def png(self, snapshot, *, highlight=(), title=None, names=None, badges=None) -> bytes:
         """This snapshot as PNG, fast (steppers): the static part is drawn once; the snapshot's
         own part once per state (kept as pixels); the changed marks over it each time."""
         import numpy
@@ -379,7 +388,7 @@ class LayoutPainter:
                 self._bases[key] = (snapshot.vmas, buf.copy())
                 while len(self._bases) > BASE_CACHE:
                     self._bases.popitem(last=False)
-            self._paint(self._draw_marks(snapshot, frozenset(highlight or ()), True))
+            self._paint(self._draw_marks(snapshot, frozenset(highlight or ()), True, badges))
         self.fig._mmviz_lite = False
         return canvas_png(canvas)
 

@@ -509,3 +509,48 @@ def step_title(step: str) -> str:
 def known_whats() -> set:
     """Every `what` this module has a sentence for (tests check the model emits no other)."""
     return set(SENTENCES) | set(VIOLATIONS)
+
+
+# --- several tasks: who runs, who waits ----------------------------------------------------------
+
+def _task_name(trace, pid) -> str:
+    comm = {p: c for p, c, _ in trace.tasks}
+    return f"{comm.get(pid, pid)}[{pid}]"
+
+
+def switch_note(trace, i) -> str:
+    """At the first event after the CPU passes to another task: why. Empty elsewhere, and in
+    a trace of one task."""
+    if not trace.tasks or i <= 0 or i >= len(trace.events):
+        return ""
+    before, now = trace.events[i - 1], trace.events[i]
+    if before.task == now.task or now.what == "after_tasks":
+        return ""
+    was = next((tv for tv in now.snapshot.tasks if tv.pid == before.task), None)
+    who, runs = _task_name(trace, before.task), _task_name(trace, now.task)
+    if was is None:
+        return f"{runs} runs now"
+    if was.waiting_for is not None:
+        holders = [_task_name(trace, tv.pid) for tv in now.snapshot.tasks
+                   if was.waiting_for in tv.locks and tv.pid != was.pid]
+        return (f"{runs} runs now: {who} sleeps, waiting for {was.waiting_for}"
+                + (f" (held by {', '.join(holders)})" if holders else ""))
+    if was.state == "done":
+        return f"{runs} runs now: {who} has returned from its call"
+    if was.state == "hung":
+        return f"{runs} runs now: {who} is stuck for good"
+    held = f", holding {', '.join(was.locks)}" if was.locks else ""
+    return f"{runs} runs now: the schedule preempts {who} here{held}"
+
+
+def tasks_line(snapshot, trace) -> str:
+    """Each task's state in one line: who runs, what each holds, what each waits for."""
+    out = []
+    for tv in snapshot.tasks:
+        bits = [tv.state]
+        if tv.locks:
+            bits.append("holds " + ", ".join(tv.locks))
+        if tv.waiting_for is not None:
+            bits.append(f"waits for {tv.waiting_for}")
+        out.append(f"{_task_name(trace, tv.pid)} {'; '.join(bits)}")
+    return " · ".join(out)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 
-from ..trace.query import step_at
-from .narration import sentence
+from ..trace.query import step_at, switches
+from .narration import sentence, switch_note, tasks_line
 from .palette import (BAD_TEXT, BANNER_EARLIER, BANNER_NOW, KIND_COLOURS, OK_TEXT, STEP_BADGE)
 
 
@@ -43,6 +43,15 @@ def header_html(trace, outcome: bool = True) -> str:
     colour = OK_TEXT if res.outcome == "ok" else BAD_TEXT
     nv = len(trace.violations)
     viol = badge(f"{nv} violation" + ("s" if nv > 1 else ""), BAD_TEXT, solid=True) if nv else ""
+    if trace.tasks:                        # a race: what each task's call returned
+        from .text import _ret_of
+        comm = {pid: name for pid, name, _ in trace.tasks}
+        rets = " · ".join(f"{esc(comm.get(pid, pid))}[{pid}] returns <b>{esc(_ret_of(r))}</b>"
+                          for pid, r in trace.task_results)
+        return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
+                f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
+                f"{len(trace.tasks)} tasks, {len(switches(trace))} switches · "
+                f"<span style='color:{colour}'>{esc(res.outcome)}</span> · {rets} {viol}</div>")
     return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
             f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
             f"{esc(mode)} · mmap returns <b style='color:{colour}'>{esc(result_text(res))}</b> "
@@ -107,9 +116,16 @@ def narration_html(trace, i) -> str:
     if st is not None and st.seq != e.seq:
         parts.append(f"<div style='color:#555'>within spec step <b>{esc(st.step)}</b>: "
                      f"{esc(sentence(st, trace.kernel))}</div>")
-    locks = e.snapshot.locks_held
-    lock_txt = " ".join(f"<code>{esc(x)}</code>" for x in locks) if locks else "none"
-    parts.append(f"<div>locks held: {lock_txt}</div>")
+    note = switch_note(trace, i)
+    if note:                               # the CPU passed to another task: say why
+        parts.append(f"<div class='mmviz-switch' style='margin:2px 0;padding:2px 6px;"
+                     f"border-left:4px solid #333;background:#f2f2f2'>⇄ {esc(note)}</div>")
+    if e.snapshot.tasks:
+        parts.append(f"<div class='mmviz-tasks'>{esc(tasks_line(e.snapshot, trace))}</div>")
+    else:
+        locks = e.snapshot.locks_held
+        lock_txt = " ".join(f"<code>{esc(x)}</code>" for x in locks) if locks else "none"
+        parts.append(f"<div>locks held: {lock_txt}</div>")
     if e.snapshot.pending_action is not None:
         parts.append(_pending(e.snapshot.pending_action))
     parts.append("</div>")

@@ -10,7 +10,7 @@ words from here, so a colour means the same thing everywhere:
 | sky blue, "--"      | [stack] and [heap]: anonymous, with a name   | horizontal hatch         |
 | black on grey, ".." | [vdso] [vvar] [vsyscall]: the kernel's own   | dotted hatch             |
 | orange              | files and drivers (file VMAs; hook calls)    | "//" hatch / ◆ marker    |
-| reddish purple      | VM_SPECIAL VMAs (never merge)                | "xx" hatch               |
+| reddish purple      | VM_SPECIAL VMAs (never merge); the hugetlb VMA lock | "xx" hatch / its lane |
 | bluish green        | the rmap lock: i_mmap_rwsem, hidden from rmap | "o" hatch, dotted outline |
 | blue                | a VMA's write lock                           | thick outline            |
 | vermillion          | what this step changed; an error             | halo + ▼; ✖ marker       |
@@ -103,11 +103,17 @@ LOCK_COLOURS = {
     "i_mmap_rwsem": C["green"],    # the rmap lock ("hidden from rmap" in the layout)
     "vma_lock": C["blue"],         # a VMA's write lock (its blue outline in the layout)
     "anon_vma": C["sky"],          # anonymous memory's rmap lock (anonymous = sky)
+    "hugetlb_vma_lock": C["purple"],  # a hugetlb VMA's own lock (hugetlb VMAs are VM_SPECIAL)
     "other": C["grey"],
 }
 LOCK_LABELS = {"mmap_lock": "mmap_lock", "i_mmap_rwsem": "i_mmap_rwsem",
-               "vma_lock": "VMA write lock", "anon_vma": "anon_vma lock", "other": "other lock"}
+               "vma_lock": "VMA write lock", "anon_vma": "anon_vma lock",
+               "hugetlb_vma_lock": "hugetlb VMA lock", "other": "other lock"}
 READ_HATCH = "////"                # a lock held for read: white with hatching
+#: A task waiting for a lock (several tasks): the lock's colour as a dotted outline around
+#: a dotted fill, never solid, so a wait is never read as a hold.
+WAIT_STYLE = dict(face="#ffffff", hatch="..", linestyle=(0, (1.5, 1.5)), lw=1.6)
+RUN_COLOUR = "#333333"             # a task's "runs" lane: the stretches it has the CPU
 HOOK_COLOUR = C["orange"]          # driver code (orange = files and drivers)
 HOOK_EDGE = "#7a5200"
 ERROR_COLOUR = C["vermillion"]
@@ -192,12 +198,18 @@ def vma_states(v, highlight=()) -> set:
 
 
 def timeline_swatches(families=(), *, read=False, hooks=False, errors=False, warnings=False,
-                      violations=False) -> list:
+                      violations=False, runs=False, waits=False) -> list:
     """The lock-timeline legend: the lock families present, then the marks used."""
     out = [Swatch(f, LOCK_LABELS[f], LOCK_COLOURS[f], LOCK_COLOURS[f])
-           for f in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma") if f in families]
+           for f in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma", "hugetlb_vma_lock")
+           if f in families]
     if read:
         out.append(Swatch("read", "held for read", "#ffffff", "#4d4d4d", READ_HATCH))
+    if runs:
+        out.append(Swatch("run", "task runs", RUN_COLOUR, RUN_COLOUR))
+    if waits:
+        out.append(Swatch("wait", "task waits for it", WAIT_STYLE["face"], "#4d4d4d",
+                          WAIT_STYLE["hatch"], WAIT_STYLE["linestyle"], WAIT_STYLE["lw"]))
     if hooks:
         out.append(Swatch("hook", "hook running", HOOK_COLOUR, HOOK_EDGE))
     if errors:

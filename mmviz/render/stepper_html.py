@@ -364,6 +364,15 @@ def stepper_html(trace, *, title=None, builder=None, lecture=False, view="layout
                  lecture, view)
 
 
+def _results_text(trace) -> str:
+    """What the call returned; in a race, what each task's call returned."""
+    if not trace.tasks:
+        return _ret_text(trace.result)
+    from .text import _ret_of
+    comm = {pid: name for pid, name, _ in trace.tasks}
+    return ", ".join(f"{comm.get(pid, pid)}[{pid}] {_ret_of(r)}" for pid, r in trace.task_results)
+
+
 def _page(trace, title, data, first, b, blocks, narration, banner, lecture=False,
           view="layout") -> str:
     timeline, cg_svg = b.timeline, b.callgraph_svg
@@ -397,7 +406,7 @@ def _page(trace, title, data, first, b, blocks, narration, banner, lecture=False
     return head + f"""<header>
 <h1>{esc(title or trace.title)}</h1>
 <p class="mmviz-sub">scenario <code>{esc(trace.scenario)}</code> · kernel <b>{esc(trace.kernel)}</b> ({mode}) ·
-{n} event{'s' if n != 1 else ''} · result: <b>{esc(_ret_text(trace.result))}</b> · {esc(vsum)}</p>
+{n} event{'s' if n != 1 else ''} · result: <b>{esc(_results_text(trace))}</b> · {esc(vsum)}</p>
 <p class="mmviz-desc">{esc(trace.description)}</p>
 </header>
 {_controls(n)}

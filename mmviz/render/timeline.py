@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..trace.query import (LockInterval, hook_spans, lock_family, lock_intervals,  # noqa: F401
                            lock_order_key)
 from .narration_html import VIOLATION_TITLES, violation_title
+from .timeline_tasks import draw_runs, draw_waits, group_rules, task_plan, tasks_alt
 from .palette import (CURSOR, ERROR_COLOUR, HOOK_COLOUR, HOOK_EDGE, LOCK_COLOURS,  # noqa: F401
                       READ_HATCH, VIOLATION as VIOLATION_COLOUR, WARN_COLOUR, timeline_swatches)
 
@@ -32,10 +33,24 @@ CHAR_EM = 0.62              # average width of a lane-name character, in ems
 
 
 def lanes(trace, intervals=None) -> list:
-    """Lane names, top to bottom: the locks (in lock order), then hooks, then errors."""
+    """Lane names, top to bottom: the locks (in lock order), then hooks, then errors. A race's
+    trace has a group per task instead: "A[1] runs", then "A[1]: <lock>" for each lock."""
+    if trace.tasks:
+        return task_plan(trace)[4] + [HOOKS_LANE, EVENTS_LANE]
     intervals = lock_intervals(trace) if intervals is None else intervals
     names = {iv.lock for iv in intervals} | {v.lock for v in trace.violations if v.lock}
     return sorted(names, key=lock_order_key) + [HOOKS_LANE, EVENTS_LANE]
+
+
+def _lane_keys(trace, intervals):
+    """(lane keys, labels, hold intervals, runs, waits): a lane per lock, or, in a race, a
+    group of lanes per task keyed (pid, lock)."""
+    if trace.tasks:
+        holds, runs, waits, keys, labels = task_plan(trace)
+        return keys + [HOOKS_LANE, EVENTS_LANE], labels + [HOOKS_LANE, EVENTS_LANE], \
+            holds, runs, waits
+    names = lanes(trace, intervals)
+    return names, names, intervals, [], []
 
 
 def violation_text(v) -> str:
@@ -117,6 +132,24 @@ class _Plot:
     dy: float = 0.0             # this trace's bars sit dy off the lane's middle (Compare)
     hh: float = 0.28            # half the height of a lock bar
     tag: str = ""               # "A" / "B" when two traces share the lanes
+    keys: list = ()
+    runs: list = ()
+    waits: list = ()
+    left: float = LEFT_IN
+
+    def key_of(self, iv):
+        """The lane of a hold: its lock's, or in a race its task's lane of that lock."""
+        return (iv.pid, iv.lock) if self.trace.tasks else iv.lock
+
+    def lock_lane(self, lock, seq):
+        """The y of `lock`'s lane at event `seq` (in a race: of the task running then)."""
+        if self.trace.tasks and seq < len(self.trace.events):
+            mine = (self.trace.events[seq].task, lock)
+            if mine not in self.lane_of:       # another task's lane of that lock
+                mine = next((k for k in self.keys if isinstance(k, tuple) and k[1] == lock),
+                            mine)
+            lock = mine
+        return self.lane_of.get(lock, self.lane_of[EVENTS_LANE])
 
     def fs(self, points):
         return points * self.scale
@@ -163,6 +196,10 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
 
 
 def _draw_trace(plot):
+    if plot.trace.tasks:
+        group_rules(plot, plot.keys)
+        draw_runs(plot, plot.runs)
+        draw_waits(plot, plot.waits, plot.intervals)
     _lock_bars(plot)
     plot.hooks = _hook_bars(plot)
     plot.marks = _error_marks(plot)
@@ -172,9 +209,13 @@ def _draw_trace(plot):
 
 def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=None,
           left_in=None, xlabel="event", ticks=True, lane_names=None):
-    """The axes of one trace's lanes, `height_in` tall from `bottom_in` up."""
+    """The axes of one trace's lanes, `height_in` tall from `bottom_in` up (in a race, a
+    group of lanes per task: `_lane_keys`)."""
     from matplotlib.ticker import MaxNLocator
-    lane_names = lanes(trace, intervals) if lane_names is None else lane_names
+    if lane_names is None:
+        keys, lane_names, intervals, runs, waits = _lane_keys(trace, intervals)
+    else:
+        keys, runs, waits = lane_names, [], []
     W = fig.get_figwidth()
     H = fig.get_figheight()
     n = max(len(trace.events), 1) if n is None else max(n, 1)
@@ -189,9 +230,11 @@ def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=No
     ax.set_yticks(range(len(lane_names)))
     ax.set_yticklabels([lane_label(nm, chars) for nm in lane_names], fontsize=MIN_FONT * scale,
                        linespacing=1.0)
-    for lbl, name in zip(ax.get_yticklabels(), lane_names):
+    for lbl, name, key in zip(ax.get_yticklabels(), lane_names, keys):
         if name in (HOOKS_LANE, EVENTS_LANE):
             lbl.set_style("italic")
+        if isinstance(key, tuple) and key[1] is None:      # a task's "runs" lane
+            lbl.set_weight("bold")
     ax.tick_params(axis="y", length=0)
     if ticks:
         if xlabel:
@@ -206,8 +249,9 @@ def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=No
     for y in range(len(lane_names)):
         ax.axhline(y, color="#eeeeee", lw=0.8, zorder=0)
     ax.axhline(len(lane_names) - 2.5, color="#cccccc", lw=0.8, zorder=0)  # locks | hooks+errors
-    return _Plot(fig, ax, trace, intervals, {name: i for i, name in enumerate(lane_names)}, n,
-                 W, narrow, scale, xmap, W - left - 0.2 * scale)
+    return _Plot(fig, ax, trace, intervals, {key: i for i, key in enumerate(keys)}, n,
+                 W, narrow, scale, xmap=xmap, plot_w=W - left - 0.2 * scale, keys=keys,
+                 runs=runs, waits=waits, left=left)
 
 
 def _lock_bars(plot):
@@ -215,14 +259,14 @@ def _lock_bars(plot):
     from matplotlib.collections import PolyCollection
     groups, still_held = {}, []
     for iv in plot.intervals:
-        y = plot.lane_of[iv.lock] + plot.dy
+        y = plot.lane_of[plot.key_of(iv)] + plot.dy
         x0 = plot.x(iv.start) if iv.start >= 0 else -0.5
         x1 = plot.x(iv.end) if iv.end is not None else plot.n - 0.5
         key = (lock_family(iv.lock), iv.mode == "read")
         h = plot.hh
         groups.setdefault(key, []).append([(x0, y - h), (x0, y + h), (x1, y + h), (x1, y - h)])
         if iv.end is None:
-            still_held.append((x0, x1, y))
+            still_held.append((x0, x1, y, iv.mode == "read"))
     for (fam, read), polys in groups.items():
         colour = LOCK_COLOURS[fam]
         pc = PolyCollection(polys, facecolors=colour if not read else "white",
@@ -232,12 +276,14 @@ def _lock_bars(plot):
         pc._mmviz_side = plot.tag
         plot.ax.add_collection(pc)
     stuck = plot.trace.result.outcome == "deadlock"
-    for x0, x1, y in still_held:
+    for x0, x1, y, read in still_held:
         plot.ax.annotate("", xy=(x1 + 0.45, y), xytext=(x1 - 0.6, y), zorder=3,
                          arrowprops=dict(arrowstyle="-|>", color="black", lw=1.2))
         if stuck:
             plot.ax.text((x0 + x1) / 2, y, "never released", ha="center", va="center",
-                         fontsize=plot.fs(MIN_FONT), color="white", weight="bold", zorder=4)
+                         fontsize=plot.fs(MIN_FONT), color="black" if read else "white",
+                         weight="bold", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white",
+                                                            ec="none", alpha=0.85) if read else None)
 
 
 def _hook_bars(plot):
@@ -297,7 +343,7 @@ def _violations(plot):
     trace, ax = plot.trace, plot.ax
     nviol = len(trace.violations)
     for k, v in enumerate(trace.violations):
-        y = plot.lane_of.get(v.lock, plot.lane_of[EVENTS_LANE]) + plot.dy
+        y = plot.lock_lane(v.lock, v.seq) + plot.dy
         vx = plot.x(v.seq)
         ax.axvline(vx, color=VIOLATION_COLOUR, lw=2.0, alpha=0.85, zorder=5,
                    linestyle="solid" if plot.dy <= 0 else (0, (4, 2)))
@@ -338,8 +384,9 @@ def _step_labels(plot):
 
 def _legend(plot, hooks, errs, warns):
     from ._mpl import legend_handles
-    fams = {lock_family(iv.lock) for iv in plot.intervals}
+    fams = {lock_family(iv.lock) for iv in list(plot.intervals) + list(plot.waits)}
     swatches = timeline_swatches(fams, read=any(iv.mode == "read" for iv in plot.intervals),
+                                 runs=bool(plot.runs), waits=bool(plot.waits),
                                  hooks=bool(hooks), errors=bool(errs), warnings=bool(warns),
                                  violations=bool(plot.trace.violations))
     if not swatches:
@@ -566,6 +613,10 @@ def compare_timeline_picture(trace_a, trace_b, rows, *, width=9.0, scale=1.0,
 
 
 def timeline_alt(trace, intervals) -> str:
+    if trace.tasks:
+        holds, _runs, waits, _keys, _labels = task_plan(trace)
+        return ("Lock timeline of each task: " + (tasks_alt(trace, holds, waits)
+                                                 or "no locks taken"))[:1500]
     holds = "; ".join(f"{iv.lock} held from event {max(iv.start, 0)} to "
                       + (str(iv.end) if iv.end is not None else "the end") for iv in intervals)
     return ("Lock timeline: " + (holds or "no locks taken"))[:1500]

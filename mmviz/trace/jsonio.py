@@ -50,7 +50,8 @@ def _state_dict(s: Snapshot, codec, full: bool) -> dict:
     d = {"locks_held": list(s.locks_held), "map_count": s.map_count,
          "committed_pages": s.committed_pages, "pending_action": _pending_dict(s.pending_action)}
     if s.tasks:
-        d["tasks"] = [[t.pid, t.state, t.waiting_for, t.mode, list(t.locks)] for t in s.tasks]
+        d["tasks"] = [[t.pid, t.state, t.waiting_for, t.mode, list(t.locks),
+                       [list(x) for x in t.touching]] for t in s.tasks]
     if full:
         d["vmas"] = [codec.encode(v) for _, vs in s.spaces for v in vs]
     else:
@@ -237,9 +238,14 @@ def _load_tasks(d, where, codec) -> tuple:
     out = []
     for k, row in enumerate(need_list(d, "tasks", where, 4096)):
         w = f"{where}.tasks[{k}]"
-        if not isinstance(row, list) or len(row) != 5:
-            raise TraceFormatError(f"trace JSON: {w} must be [pid, state, lock, mode, locks]")
-        pid, state, lock, mode, locks = row
+        if not isinstance(row, list) or len(row) != 6:
+            raise TraceFormatError(f"trace JSON: {w} must be [pid, state, lock, mode, locks, "
+                                   "touching]")
+        pid, state, lock, mode, locks, touching = row
+        if not isinstance(touching, list) or not all(
+                isinstance(x, list) and len(x) == 2 and isinstance(x[0], int)
+                and not isinstance(x[0], bool) and x[1] in ("read", "write") for x in touching):
+            raise TraceFormatError(f"trace JSON: {w}.touching must be [[vma id, read|write]]")
         if pid not in table:
             raise TraceFormatError(f"trace JSON: {w} names a task the trace does not list")
         if state not in TASK_STATES or mode not in (None, "read", "write"):
@@ -250,7 +256,8 @@ def _load_tasks(d, where, codec) -> tuple:
             raise TraceFormatError(f"trace JSON: {w}.locks must be a list")
         comm, tgid = table[pid]
         out.append(TaskView(pid, comm, state, lock, mode,
-                            tuple(check_text(x, f"{w}.locks", 300) for x in locks), tgid))
+                            tuple(check_text(x, f"{w}.locks", 300) for x in locks), tgid,
+                            tuple((x[0], x[1]) for x in touching)))
     return tuple(out)
 
 

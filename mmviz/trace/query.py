@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-JUMP_KINDS = ("hook", "lock", "error", "violation", "step", "vma")
+JUMP_KINDS = ("hook", "lock", "error", "violation", "step", "switch", "vma")
 POINTER_CALLS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "vm_ops->close",
                  "success_hook", "error_hook")
 
@@ -48,6 +48,7 @@ def targets(trace) -> dict:
     - violation: the lock checker reports a rule broken
     - step: a numbered step of spec §2.3 (S0..S11, E1, E2) starts
     - vma: a VMA of the process is created, changed or removed (the layout changes)
+    - switch: another task runs (a race of several tasks; `switches`)
     """
     out = {k: [] for k in JUMP_KINDS}
     prev_locks = tuple(trace.initial.locks_held)
@@ -70,6 +71,7 @@ def targets(trace) -> dict:
         snap = e.snapshot
         if e.kind == "vma" or snap.del_ids or any(v.mm == 1 for v in snap.set_views):
             out["vma"].append(e.seq)
+    out["switch"] = [seq for seq, _, _ in switches(trace)]
     return out
 
 
@@ -214,14 +216,15 @@ class LockInterval:
 
 
 def lock_family(name: str) -> str:
-    """The lockdep class of a lock name: mmap_lock, i_mmap_rwsem, vma_lock, anon_vma, other."""
-    for fam in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma"):
+    """The lockdep class of a lock name: mmap_lock, i_mmap_rwsem, vma_lock, anon_vma,
+    hugetlb_vma_lock, other."""
+    for fam in ("mmap_lock", "i_mmap_rwsem", "vma_lock", "anon_vma", "hugetlb_vma_lock"):
         if name.startswith(fam):
             return fam
     return "other"
 
 
-FAMILY_ORDER = ("mmap_lock", "i_mmap_rwsem", "anon_vma", "vma_lock", "other")
+FAMILY_ORDER = ("mmap_lock", "i_mmap_rwsem", "anon_vma", "vma_lock", "hugetlb_vma_lock", "other")
 
 
 def lock_order_key(name):
@@ -280,3 +283,85 @@ def key_frames(trace) -> list:
     if trace.events:
         picks.append(len(trace.events) - 1)
     return sorted(set(picks))
+
+
+# --- several tasks ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskInterval:
+    """Task `pid` holds (what="hold"), waits for (what="wait") or runs (what="run", lock
+    None) from event `start` to event `end` (None: to the end of the trace)."""
+
+    pid: int
+    what: str
+    lock: str | None
+    start: int
+    end: int | None
+    mode: str | None = None
+    holders: tuple = ()          # a wait: the pids holding the lock when the wait began
+
+
+def task_intervals(trace) -> list:
+    """Every hold, wait and running stretch of every task of a trace of several tasks
+    (from each event's TaskViews; empty for a trace of one task)."""
+    if not trace.tasks:
+        return []
+    open_, out, modes, holders = {}, [], {}, {}
+    for e in trace.events:
+        if e.kind == "lock" and "lock" in e.data:
+            modes[(e.task, e.data["lock"])] = e.data.get("mode")
+        if e.kind == "wait":
+            holders[(e.task, e.data.get("lock"))] = tuple(e.data.get("holders", ()))
+        now = set()
+        for tv in e.snapshot.tasks:
+            now |= {(tv.pid, "hold", name) for name in tv.locks}
+            if tv.waiting_for is not None:
+                now.add((tv.pid, "wait", tv.waiting_for))
+        if any(tv.pid == e.task and tv.state == "running" for tv in e.snapshot.tasks):
+            now.add((e.task, "run", None))     # the task this event happens in runs
+        for key in [k for k in open_ if k not in now]:
+            out.append(_task_interval(key, open_.pop(key), e.seq, modes, holders))
+        for key in now:
+            open_.setdefault(key, e.seq)
+    out += [_task_interval(k, s, None, modes, holders) for k, s in open_.items()]
+    return sorted(out, key=lambda iv: (iv.pid, iv.what != "run", iv.start))
+
+
+def _task_interval(key, start, end, modes, holders):
+    pid, what, lock = key
+    return TaskInterval(pid, what, lock, start, end,
+                        modes.get((pid, lock)) if what == "hold" else None,
+                        holders.get((pid, lock), ()) if what == "wait" else ())
+
+
+def switches(trace) -> list:
+    """(seq, pid before, pid after) of every event where a different task runs (the closing
+    "after_tasks" note, written once every task is done, is no task's)."""
+    out, last = [], None
+    for e in trace.events:
+        if e.what == "after_tasks":
+            continue
+        if last is not None and e.task != last:
+            out.append((e.seq, last, e.task))
+        last = e.task
+    return out
+
+
+#: What a task is doing to a VMA at an event, by the event that says so (a walker's visit,
+#: a zap, a maps line), besides the VMA locks every snapshot records.
+_TASK_VERBS = {"rmap_visit": "walk", "zap_range": "zap", "maps_line": "print",
+               "hugetlb_skip_no_lock": "walk"}
+
+
+def task_marks(trace, i) -> frozenset:
+    """(vma id, pid, verb) for each VMA a task has its hands on at event i of a race:
+    "write" (write-locked by the task's mmap), "read" (read-locked by its fault), and at
+    this event "walk", "zap" or "print". Empty for a trace of one task."""
+    if not trace.tasks or not 0 <= i < len(trace.events):
+        return frozenset()
+    e = trace.events[i]
+    out = {(vma, tv.pid, how) for tv in e.snapshot.tasks for vma, how in tv.touching}
+    verb = _TASK_VERBS.get(e.what)
+    if verb is not None and isinstance(e.data.get("vma"), int):
+        out.add((e.data["vma"], e.task, verb))
+    return frozenset(out)

@@ -178,13 +178,28 @@ def _tasks(world) -> tuple:
     sched = world.sched
     out = []
     for t in world.tasks:
-        if t is world.current and not t.hung:
+        if sched is None:          # before or after the scheduled programs
+            state = ("hung" if t.hung else "done" if t.returned
+                     else "running" if t is world.current else "runnable")
+        elif t is world.current and not t.hung and t.waiting_for is None:
             state = "running"
+        elif t is world.current and not t.hung:
+            state = "waiting"          # it is going to sleep on the lock (this event says so)
         else:
-            state = sched.state_of(t) if sched is not None else ("hung" if t.hung else "runnable")
+            state = sched.state_of(t)
         wait = t.waiting_for
         out.append(TaskView(t.pid, t.comm, state, wait[0].name if wait else None,
-                            wait[1] if wait else None, _task_locks(t), t.tgid))
+                            wait[1] if wait else None, _task_locks(t), t.tgid, _touching(t)))
+    return tuple(out)
+
+
+def _touching(task) -> tuple:
+    """The VMAs a task has locked: for write (the mmap_lock writer's), or read (a fault)."""
+    mm = task.mm
+    out = []
+    if mm.mmap_lock.owner is task:
+        out += [(v.id, "write") for v in mm.vma_write_locked]
+    out += [(s.vma_id, "read") for s in task.held_locks if getattr(s, "vma_id", None) is not None]
     return tuple(out)
 
 

@@ -134,6 +134,7 @@ class TaskView:
     mode: str | None              # "read" or "write", for waiting_for
     locks: tuple                  # names of the locks it holds (its VMA locks included)
     tgid: int = 1                 # its process
+    touching: tuple = ()          # (vma id, "write" or "read"): the VMAs it has locked
 
     @property
     def label(self) -> str:

@@ -6,6 +6,8 @@
 - `Predict(trace)`: predict the next state, then see it and why.
 - `Quiz(questions)`: multiple-choice questions, limited tries, a hint, the why, a score.
 - `ProgramRunner(world=None)`: type mmap/munmap/mprotect/touch calls, step through them.
+- `Explorer(race)`: every single-switch schedule of a race of two tasks, judged; step
+  through the one you pick.
 
 ipywidgets and matplotlib are imported when one of these names is first used, never by
 `import mmviz` or `import mmviz.widgets`.
@@ -16,7 +18,8 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {"Stepper": "stepper", "ScenarioBuilder": "builder", "Compare": "compare",
-          "Predict": "predict", "Quiz": "quiz", "ProgramRunner": "program"}
+          "Predict": "predict", "Quiz": "quiz", "ProgramRunner": "program",
+          "Explorer": "explorer"}
 
 __all__ = list(_WHERE)
 

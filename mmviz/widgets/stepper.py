@@ -29,7 +29,8 @@ JUMPS = (("hook", "hook", "a driver hook is called"),
          ("lock", "lock", "the set of held locks changes"),
          ("vma", "vma", "a VMA is created, changed or removed"),
          ("error", "error", "an error is born (error, warning, or a failing return)"),
-         ("violation", "violation", "the lock checker reports a broken rule"))
+         ("violation", "violation", "the lock checker reports a broken rule"),
+         ("switch", "switch", "another task runs (a race of several tasks)"))
 WIDTH_IN = 6.3               # the pictures' width: the left column of a 1440x900 laptop
 LAYOUT_IN = 2.2              # the layout's height: with the timeline, 779 px of notebook
 NARRATION_PX = 108           # fixed: the pictures below never move as the words change
@@ -97,6 +98,8 @@ class Stepper(SliderCursor, W.VBox):
         self.next_button.on_click(self.errors.guard(WeakCall(self, "step", +1)))
         self.jump_buttons, jumps = {}, []
         for kind, word, why in JUMPS:
+            if kind == "switch" and not self.trace.tasks:
+                continue
             back = button("◀", f"mmviz-prev-{kind}", f"previous event where {why}", width="28px")
             fwd = button("▶", f"mmviz-next-{kind}", f"next event where {why}", width="28px")
             back.on_click(self.errors.guard(WeakCall(self, "jump", kind, -1)))
