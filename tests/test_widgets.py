@@ -164,7 +164,7 @@ def test_stepper_shows_the_frame_builders_pictures(v3):
     from mmviz.widgets import Stepper
     s = Stepper(v3, prerender=False)
     s.index = 29
-    f = FrameBuilder(v3, width=s.builder.width).frame(29)
+    f = FrameBuilder(v3, width=s.builder.width, layout_height=s.builder.geometry.size[1]).frame(29)
     assert bytes(s.panes["layout"].value) == f.layout_png
     assert bytes(s.panes["timeline"].value) == s.builder.timeline.png
     assert s.panes["narration"].value == f.narration_html

@@ -28,6 +28,7 @@ COMPARE = ("from mmviz.scenarios import record\nfrom mmviz.widgets import Compar
            "            record('mapped-fail-hidden', kernel='v4'))\nc")
 PANES = {
     "controls": ".mmviz-step-slider",
+    "words": ".mmviz-words",
     "narration": ".mmviz-narration",
     "banner": ".mmviz-banner",
     "layout": "img.mmviz-layout",

@@ -78,7 +78,8 @@ CELLS = [
         Use **lock ▶** to jump between lock events: note *where* `i_mmap_rwsem` is
         released.
         """),
-    code('show_stepper(record("mapped-fail-hidden", kernel="v4"))', "-", tags=("hide-input",)),
+    code('show_stepper(record("mapped-fail-hidden", kernel="v4"), view="timeline")', "-",
+         tags=("hide-input",)),
     sub("""
         ## v4: one place releases the lock
 
