@@ -207,3 +207,63 @@ def test_exported_page_steps_offline_to_the_double_unlock(browser, tmp_path, dou
     pg.keyboard.press("Home")
     assert not banner.is_visible()
     o.close()
+
+
+@pytest.mark.browser
+def test_the_offline_stepper_has_the_widgets_jumps_and_clicker_keys(browser, stepper_file,
+                                                                    double_unlock):
+    from mmviz.trace.query import targets
+    t = double_unlock
+    tg = targets(t)
+    o = Offline(browser, stepper_file)
+    pg = o.page
+    for kind in ("hook", "lock", "vma", "error", "violation"):
+        assert pg.locator(f"#mmviz-next-{kind}").count() == 1
+        assert pg.locator(f"#mmviz-prev-{kind}").is_disabled()      # nothing before event 0
+    pg.click("#mmviz-next-hook")
+    assert o.step() == tg["hook"][0]
+    pg.click("#mmviz-next-hook")
+    assert o.step() == tg["hook"][1]
+    pg.click("#mmviz-prev-hook")
+    assert o.step() == tg["hook"][0]
+    pg.click("#mmviz-next-violation")
+    assert o.step() == t.violations[0].seq
+    assert pg.locator("#mmviz-next-violation").is_disabled()
+    assert "bad unlock balance" in o.narration()
+    # PageDown goes forward — also with the slider focused (its own PageDown goes back)
+    s = o.step()
+    pg.focus("#mmviz-step")
+    pg.keyboard.press("PageDown")
+    assert o.step() == s + 1
+    pg.keyboard.press("PageUp")
+    assert o.step() == s
+    # this step as text: its transcript line and the ASCII strip
+    assert f"{s:4d}" in pg.inner_text("#mmviz-step-line")
+    assert "vma#1" in pg.inner_text("#mmviz-strip")
+    o.close()
+
+
+@pytest.mark.browser
+def test_the_lecture_page_fits_a_slide_with_big_text(browser, tmp_path, double_unlock):
+    path = tmp_path / "lecture.html"
+    path.write_text(stepper_html(double_unlock, lecture=True, view="timeline"), encoding="utf-8")
+    o = Offline(browser, path)
+    pg = o.page
+    pg.set_viewport_size({"width": 1260, "height": 560})
+    assert pg.get_attribute("body", "data-view") == "timeline"
+    pg.click("#mmviz-next-violation")
+    img = pg.locator("#mmviz-timeline img")
+    box = img.bounding_box()
+    assert box["y"] + box["height"] <= 560 + 1                    # the whole picture shows
+    px = float(img.get_attribute("data-min-font-px")) * box["width"] / img.evaluate(
+        "e => e.naturalWidth")
+    assert px >= 18
+    pg.keyboard.press("1")                                        # 1-5 choose the view
+    assert pg.get_attribute("body", "data-view") == "layout"
+    assert pg.locator("#mmviz-layout img").is_visible()
+    assert not pg.locator("#mmviz-timeline img").is_visible()
+    pg.keyboard.press("3")
+    fs = pg.eval_on_selector("#mmviz-source .mmviz-src-block:not([hidden]) pre",
+                             "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert fs >= 18
+    o.close()

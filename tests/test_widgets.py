@@ -7,6 +7,8 @@ the questions and their answers.
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 
@@ -162,7 +164,7 @@ def test_stepper_shows_the_frame_builders_pictures(v3):
     from mmviz.widgets import Stepper
     s = Stepper(v3, prerender=False)
     s.index = 29
-    f = FrameBuilder(v3, width=s.builder.width).frame(29)
+    f = FrameBuilder(v3, width=s.builder.width, layout_height=s.builder.geometry.size[1]).frame(29)
     assert bytes(s.panes["layout"].value) == f.layout_png
     assert bytes(s.panes["timeline"].value) == s.builder.timeline.png
     assert s.panes["narration"].value == f.narration_html
@@ -174,7 +176,7 @@ def test_stepper_on_a_one_event_trace():
     from mmviz.widgets import Stepper
     t = record("nommu-remap", kernel="v3")         # does not build: one error event
     s = Stepper(t, prerender=False)
-    assert "does not build" in s.children[0].value
+    assert "does not build" in s.panes["header"].value
     assert "event <b>0</b> / 0" in s.panes["label"].value
     s.step(1)
     assert s.index == 0
@@ -300,16 +302,27 @@ def test_compare_flags_the_violation_row(v3, v4):
 
 # --- Predict and exercises ---------------------------------------------------------------------------
 
-def test_predict_right_and_wrong(v4):
+def test_predict_hides_what_gives_the_answer_away_then_hints_then_reveals(v4):
     from mmviz.widgets import Predict
     p = Predict(v4, prerender=False)
     assert len(p.questions) >= 3
     q = p.current
     assert p.slider.max == q.seq - 1 and p.index == q.seq - 1    # the event is hidden
-    wrong = next(c for c in q.choices if c != q.answer)
-    assert p.answer(wrong) is False
+    # nothing on screen names the answer: no narration, call stack, function or result
+    shown = p.panes["narration"].value + p.panes["callstack"].value + p.panes["label"].value
+    assert "hidden while you predict" in shown and "<svg" not in shown
+    assert q.answer not in shown and (q.subject or "?") not in p.panes["label"].value
+    assert v4.result.summary() not in p.children[0].value and "violation" not in p.children[0].value
+    wrong = [c for c in q.choices if c != q.answer]
+    assert p.answer(wrong[0]) is False
+    assert p.predictions[-1] == {"question": 0, "seq": q.seq, "prompt": q.prompt, "try": 1,
+                                 "choice": wrong[0], "right": False}
+    assert "Hint:" in p.panes["feedback"].value and q.answer not in p.panes["feedback"].value
+    assert p.slider.max == q.seq - 1                             # still hidden
+    assert p.answer(wrong[1] if len(wrong) > 1 else wrong[0]) is False
     assert "Not quite" in p.panes["feedback"].value and "Why:" in p.panes["feedback"].value
     assert p.slider.max == q.seq                                 # revealed
+    assert "<svg" in p.panes["callstack"].value                 # and the views are back
     p.next_question()
     q2 = p.current
     assert q2.seq > q.seq and p.slider.max == q2.seq - 1
@@ -317,7 +330,6 @@ def test_predict_right_and_wrong(v4):
     assert "Right" in p.panes["feedback"].value
     assert p.score == (1, 2, len(p.questions))
     assert p.panes["error"].value == ""
-    assert "<svg" in p.panes["callstack"].value
     while p.current is not None:
         p.next_question()
     assert "All done" in p.panes["question"].value
@@ -330,6 +342,7 @@ def test_predict_at_chosen_steps_and_check_without_choice(v3):
     p = Predict(v3, at=[lock], prerender=False)
     assert [q.seq for q in p.questions] == [lock]
     assert p.current.kind == "next-lock" and p.current.answer == "i_mmap_rwsem(/mnt/hidden)"
+    assert "mapped-fail-hidden under v3" in p.current.prompt     # unique across lessons
     assert p.check() is None and "Pick an answer" in p.panes["feedback"].value
     p.check_button.click()                                      # no traceback either
     with pytest.raises(InputError):
@@ -339,33 +352,55 @@ def test_predict_at_chosen_steps_and_check_without_choice(v3):
 def _derive(q, t):
     """The answer recomputed from the trace, independently of mmviz.exercises."""
     ev = t.events
-    if q.kind == "return":
-        r = t.result
+    r = t.result
+    if q.kind == "returns":
         if r.outcome == "deadlock":
             return "deadlock" in q.answer
-        if r.outcome == "build-error":
-            return "does not build" in q.answer
-        if r.outcome == "unsupported":
-            return "not possible" in q.answer
-        return q.answer == (f"-{r.errno}" if r.errno else f"{r.ret:#x} (the address of the new mapping)")
-    if q.kind == "hook-runs":
-        runs = any(e.kind == "hook" and e.fn == q.subject for e in ev)
-        return q.answer == ("yes" if runs else "no")
+        return q.answer == (f"-{r.errno}" if r.errno else f"{r.ret:#x}")
+    if q.kind == "vma-count":
+        return q.answer == str(len(t.final.vmas))
+    if q.kind == "picture":
+        m = re.match(r"In \S+ under \S+ the call maps \[(0x[0-9a-f]+), (0x[0-9a-f]+)\)", q.prompt)
+        lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        over = [v for v in t.final.vmas if v.start < hi and v.end > lo]
+        if not over:
+            return q.answer == "nothing is mapped there"
+        if len(over) == 1:
+            return q.answer == f"one VMA [{over[0].start:#x}, {over[0].end:#x})"
+        return q.answer.startswith(f"{len(over)} VMAs")
+    if q.kind == "hook-order":
+        names = []
+        for e in ev:
+            if e.kind == "hook" and e.data.get("phase") == "enter" and (not names or names[-1] != e.fn):
+                names.append(e.fn)
+        return q.answer.split(" → ") == names
+    if q.kind == "errno-step":
+        return q.answer.startswith(f"-{r.errno},") and r.errno
+    if q.kind == "lockdep":
+        return (q.answer.startswith("nothing") if not t.violations
+                else t.violations[0].kind.split("-")[0] in q.answer.replace("double unlock",
+                                                                           "unlock"))
+    if q.kind == "which-waits":
+        e = next(e for e in ev if e.kind == "wait")
+        return q.answer.endswith(f"waits for {e.data['lock']}")
+    if q.kind == "variant-diff":
+        other = record(q.scenario, kernel=q.subject)
+        words = [(f"returns -{x.result.errno}" if x.result.errno else
+                  "never returns (deadlock)" if x.result.outcome == "deadlock" else "succeeds",
+                  len(x.final.vmas), bool(x.violations)) for x in (t, other)]
+        if words[0] == words[1]:
+            return q.answer == f"the same as under {q.subject}"
+        ret, n, bad = words[0]
+        return (q.answer.startswith(ret) and f" {n} VMA" in q.answer
+                and ("is quiet" in q.answer) != bad)
     if q.kind == "locks-at-hook":
         e = next(e for e in ev if e.kind == "hook" and e.fn == q.subject)
         return set(q.answer.split(" + ")) == set(e.snapshot.locks_held)
-    if q.kind == "violation":
-        return q.answer == ("yes" if t.violations else "no")
     e = ev[q.seq]
     if q.kind in ("next-lock", "next-unlock"):
         return e.kind == q.kind[5:] and e.data["lock"] == q.answer
     if q.kind == "next-hook":
         return e.kind == "hook" and e.fn == q.answer
-    if q.kind == "vma-exists":
-        v = e.snapshot.vma(int(q.subject[4:]))
-        return q.answer == ("yes" if v is not None and not v.detached else "no")
-    if q.kind in ("returns", "syscall-returns"):
-        return e.kind == "return" and e.data["ret"] == q.answer
     if q.kind == "next-step":
         return e.step == q.answer
     if q.kind == "next-call":
@@ -388,22 +423,48 @@ def test_exercises_are_reproducible():
     assert all(q.scenario == "file-merge-skips-mapped" for q in only)
     with pytest.raises(InputError):
         generate(seed=1, n=2, scenarios=["no-such-scenario"])
+    with pytest.raises(InputError):
+        generate(seed=1, n=2, kinds=["no-such-kind"])
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(8))
 def test_every_exercise_answer_matches_its_trace(seed):
     from mmviz.exercises import generate
     for q in generate(seed=seed, n=10):
         assert q.answer in q.choices and len(set(q.choices)) == len(q.choices)
         assert q.check(q.answer) and q.check(q.choices.index(q.answer))
         assert not any(q.check(c) for c in q.choices if c != q.answer)
-        assert q.explanation
+        assert q.explanation and q.hint
+        assert q.answer not in q.prompt, q.prompt                # a prompt never states it
         t = record(q.scenario, kernel=q.kernel)
         assert _derive(q, t), (q.kind, q.prompt, q.answer)
 
 
+def test_a_failing_call_is_never_offered_the_address_of_a_new_mapping():
+    import random
+    from mmviz.exercises import q_return
+    for name in ("remap-pfn-fail", "prepare-fail", "mapped-fail-hidden", "action-fail-hidden"):
+        for kernel in ("v3", "v4"):
+            q = q_return(record(name, kernel=kernel), random.Random(1))
+            assert not any(c.startswith("0x") or "address" in c for c in q.choices), q.choices
+    q = q_return(record("anon-merge-both"), random.Random(1))
+    assert sum("(the address of the new mapping)" in c for c in q.choices) == 0
+
+
+def test_no_step_prompt_quotes_an_event():
+    from mmviz.exercises import interesting_points, question_at
+    from mmviz.render.narration import sentence
+    for name, kernel in (("mapped-fail-hidden", "v3"), ("file-prepare", "v4"),
+                         ("action-fail-hidden", "baseline")):
+        t = record(name, kernel=kernel)
+        for seq in interesting_points(t):
+            q = question_at(t, seq, standalone=True)
+            assert sentence(t.events[seq - 1], kernel) not in q.prompt
+            assert q.answer not in q.prompt
+
+
 def test_the_brief_examples():
-    from mmviz.exercises import q_hook_runs, q_locks_at_hook, q_return
+    from mmviz.exercises import q_errno_step, q_hook_order, q_locks_at_hook, q_return
     import random
     rng = random.Random(0)
     assert q_return(record("mapped-fail-hidden", kernel="v3"), rng).answer == "-ENOMEM"
@@ -411,4 +472,7 @@ def test_the_brief_examples():
     assert "i_mmap_rwsem(/mnt/hidden)" in q.answer and "mmap_lock" in q.answer
     q3 = q_locks_at_hook(record("mapped-fail-hidden", kernel="v3"), rng)
     assert "i_mmap_rwsem" not in q3.answer                   # v3 dropped it before ->mapped
-    assert q_hook_runs(record("file-merge-skips-mapped"), rng).answer == "no"
+    assert q_hook_order(record("file-merge-skips-mapped"), rng) is None   # one hook: no order
+    q = q_errno_step(record("remap-pfn-fail"), rng)
+    assert q.answer == "-ENOMEM, born in completing the action and its hooks (S10)"
+    assert q_errno_step(record("prepare-fail"), rng).answer.endswith("mmap_prepare (S3)")

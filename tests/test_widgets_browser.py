@@ -192,6 +192,7 @@ def test_builder_controls_run_and_refusal(notebook):
     expect(msg).to_contain_text("only legacy and stacked files")
     bl.locator(".mmviz-run").click()
     expect(msg).to_contain_text("Cannot run this combination")
+    expect(bl.locator(".mmviz-stepper")).to_have_count(0)      # the last run's stepper is gone
     for err in bl.locator(".mmviz-error").all():
         expect(err).to_be_hidden()
     assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
@@ -257,3 +258,91 @@ def test_notebook7_smoke(lab, browser):
     finally:
         page.close()
         lab.shutdown_sessions("nb7.ipynb")
+
+
+# --- the laptop layout (1440x900) -----------------------------------------------------------
+
+LAPTOP_PANES = {"controls": ".mmviz-step-slider", "narration": ".mmviz-words",
+                "layout": "img.mmviz-layout", "timeline": "img.mmviz-timeline",
+                "source": ".mmviz-source"}
+
+
+def _laptop(lab, browser, request, cells, ready):
+    name = re.sub(r"\W+", "-", request.node.name) + ".ipynb"
+    write_notebook(lab.root / name, cells)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT)
+    run_all(page, lab, name)
+    page.wait_for_selector(ready, timeout=TIMEOUT)
+    return ctx, page, name
+
+
+def test_laptop_every_pane_is_visible_together_at_the_violation(lab, browser, request):
+    ctx, page, name = _laptop(lab, browser, request, [IMPORTS, STEPPER],
+                              ".mmviz-stepper img.mmviz-timeline")
+    try:
+        st = page.locator(".mmviz-stepper").first
+        st.locator(".mmviz-next-violation").click()
+        expect(_label(st)).to_contain_text(f"event {VIOLATION} / {LAST}")
+        st.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        panel = page.locator(".jp-WindowedPanel-outer, .jp-Notebook").first.bounding_box()
+        boxes = {}
+        for pane, sel in LAPTOP_PANES.items():
+            boxes[pane] = st.locator(sel).first.bounding_box()
+            b = boxes[pane]
+            assert b is not None and b["width"] > 50 and b["height"] > 15, (pane, b)
+            # wholly inside the notebook's visible area, at the same time as every other
+            assert b["y"] >= panel["y"] - 1 and b["y"] + b["height"] <= panel["y"] + panel["height"] + 1, (pane, b, panel)
+            assert b["x"] >= panel["x"] - 1 and b["x"] + b["width"] <= panel["x"] + panel["width"] + 1, (pane, b, panel)
+        # two columns: the source beside the pictures, not under them
+        assert boxes["source"]["x"] > boxes["layout"]["x"] + boxes["layout"]["width"] - 5
+        assert "bad unlock balance" in st.locator(".mmviz-words").inner_text()
+        # the call graph tab centres the current call in its pane
+        st.locator(".mmviz-code-tabs .lm-TabBar-tab", has_text="call graph").click()
+        cg = st.locator(".mmviz-callgraph").first.bounding_box()
+        node = st.locator(".mmviz-callgraph g.node").evaluate_all(
+            "els => els.map(e => [getComputedStyle(e.querySelector('path, polygon, ellipse'))"
+            ".fill, e.getBoundingClientRect().x, e.getBoundingClientRect().width])")
+        now = [n for n in node if n[0] == "rgb(240, 228, 66)"]
+        assert len(now) == 1 and cg["x"] <= now[0][1] and now[0][1] + now[0][2] <= cg["x"] + cg["width"]
+        _shot(page, "laptop-1440x900-violation")
+        # keys: the text tab's event list steps forward with PageDown (a clicker's "next")
+        st.locator(".mmviz-code-tabs .lm-TabBar-tab", has_text="text").click()
+        events = st.locator(".mmviz-events select")
+        expect(events).to_have_value(re.compile(rf"^\s*{VIOLATION} "))   # follows the slider
+        events.select_option(index=VIOLATION + 1)                         # and leads it
+        expect(_label(st)).to_contain_text(f"event {VIOLATION + 1} / {LAST}")
+        expect(st.locator(".mmviz-strip")).to_contain_text("address space as text")
+        events.focus()
+        page.keyboard.press("PageDown")
+        page.wait_for_timeout(500)
+        n = int(re.search(r"event (\d+)", _label(st).inner_text()).group(1))
+        assert n > VIOLATION + 1                                          # forward, not back
+    finally:
+        ctx.close()
+        lab.shutdown_sessions(name)
+
+
+QUIZ = ("from mmviz.lessons import lesson_questions, show_questions\n"
+        "qs = lesson_questions('09')\nquiz = show_questions(qs)")
+
+
+def test_quiz_check_button_keeps_its_label_beside_a_long_verdict(lab, browser, request):
+    ctx, page, name = _laptop(lab, browser, request, [QUIZ], ".mmviz-questions .mmviz-check")
+    try:
+        box = page.locator(".mmviz-question-box").first
+        box.locator(".mmviz-choice input").first.check()
+        box.locator(".mmviz-check").click()
+        expect(box.locator(".mmviz-verdict")).to_contain_text("")
+        page.wait_for_timeout(500)
+        btn = box.locator(".mmviz-check")
+        w = btn.bounding_box()["width"]
+        clipped = btn.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+        assert w >= 88 and not clipped and btn.inner_text().strip() == "check"
+        expect(page.locator(".mmviz-score")).to_contain_text("Score:")
+        _shot(box, "quiz")
+    finally:
+        ctx.close()
+        lab.shutdown_sessions(name)

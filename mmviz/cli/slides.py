@@ -32,7 +32,7 @@ from ..model.errors import MmvizError
 from .atomic import write_atomic
 
 STATIC_ENV = "MMVIZ_STATIC"
-SLIDE_W, SLIDE_H = 1024, 768
+SLIDE_W, SLIDE_H = 1280, 720     # 16:9: the lecture room (pictures' text >= 18 px)
 TEMPLATE_DIR = Path(__file__).with_name("slides_template")
 CHROMIUM = os.environ.get("MMVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -275,7 +275,12 @@ def print_pdfs(decks, out: Path, log=print) -> list:
                     " && f.contentDocument.querySelector('#mmviz-next'))", timeout=60000)
                 page.wait_for_timeout(300)
                 pdf = deck.with_suffix("").with_suffix(".pdf")
-                pages = page.evaluate("document.querySelectorAll('.pdf-page').length")
+                # a slide whose key frames run on fills several sheets: count sheets, not
+                # slides (Chromium adds a blank sheet after the last one without a range)
+                pages = page.evaluate(
+                    "(() => { const h = parseFloat(document.body.style.height) || 1;"
+                    " return Array.from(document.querySelectorAll('.pdf-page')).reduce("
+                    "(n, p) => n + Math.max(1, Math.round(p.offsetHeight / h)), 0); })()")
                 # (Chromium adds a blank sheet after the last slide without page_ranges)
                 write_atomic(pdf, page.pdf(prefer_css_page_size=True, print_background=True,
                                            page_ranges=f"1-{pages}"))

@@ -16,7 +16,9 @@ IPython and ipywidgets are imported only when a helper runs. One module per job:
 | `display` | live or static: the steppers, Compare, the Builder, the Explorer, layout and timeline pictures |
 | `traces` | a trace in words: `say`, `outcome`, `outcome_matrix`, `strip`, `lock_timeline` |
 | `maps_text` | a /proc/PID/maps text made readable: `compact_maps`, `summarize_maps`, `maps_excerpt` |
-| `questions` | `show_predict`, `show_questions`, `check_reference_answers`, `reveal_answers` |
+| `questions` | `show_predict`, `show_questions` (a `Quiz`), `show_program`, `check_reference_answers`, `reveal_answers` |
+| `pools` | `lesson_questions(lesson)`: each lesson's question kinds and scenarios (`POOLS`) |
+| `capstone` | lesson 09's capstone: `Capstone` (predict, check, reveal), its reference answers |
 | `live_check` | `live_compare`: the model beside this machine's kernel |
 
 `from mmviz.lessons import X` works for every name below.
@@ -27,8 +29,9 @@ from .display import (STATIC_ENV, STEPPER_HEIGHT, show_before_after, show_builde
                       static_mode, stepper_iframe)
 from .live_check import live_compare  # noqa: F401
 from .maps_text import compact_maps, maps_excerpt, summarize_maps  # noqa: F401
+from .pools import POOLS, lesson_questions  # noqa: F401
 from .questions import (check_reference_answers, reveal_answers, show_predict,  # noqa: F401
-                        show_questions)
+                        show_program, show_questions)
 from .traces import (OutcomeMatrix, lock_timeline, outcome, outcome_matrix, say,  # noqa: F401
                      snapshot_of, strip)
 
@@ -37,4 +40,5 @@ __all__ = ["STATIC_ENV", "STEPPER_HEIGHT", "static_mode", "stepper_iframe", "sho
            "show_explorer", "say",
            "outcome", "outcome_matrix", "OutcomeMatrix", "snapshot_of", "strip",
            "lock_timeline", "maps_excerpt", "compact_maps", "summarize_maps", "show_predict",
-           "show_questions", "check_reference_answers", "reveal_answers", "live_compare"]
+           "show_questions", "show_program", "check_reference_answers", "reveal_answers",
+           "live_compare", "lesson_questions", "POOLS"]

@@ -7,7 +7,8 @@ import html
 import os
 
 STATIC_ENV = "MMVIZ_STATIC"
-STEPPER_HEIGHT = 520        # px: fits a 1024x768 slide under a title and two lines
+STEPPER_HEIGHT = 560        # px: a 1280x720 slide under a title and two lines of text
+COMPARE_HEIGHT = 600
 
 
 def static_mode() -> bool:
@@ -26,53 +27,65 @@ def _html(markup: str):
     display({"text/html": markup}, raw=True)
 
 
-def _png(data: bytes):
+def _png(data: bytes, min_font_px=None, alt=""):
+    """A picture: PNG live; in the slides an <img> that says its smallest text (the lecture
+    check measures it) and its text alternative."""
+    if static_mode():
+        import base64
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        _html(f'<img class="mmviz-picture" src="{uri}" alt="{html.escape(alt)}" '
+              f'data-min-font-px="{min_font_px or 0}">')
+        return
     from IPython.display import Image
     _display(Image(data=data, format="png"))
 
 
-# On a 1024x768 slide the stepper page is shown smaller, without its own title and
-# description (the slide has them), and with its panes in two columns (or one, narrow).
-_SLIDE_CSS = ("<style>body{zoom:%(zoom)s;padding:4px 8px 8px}"
-              "h1,.mmviz-desc,.mmviz-keys{display:none}"
-              ".mmviz-grid{grid-template-columns:%(grid)s!important}</style>")
-
-
-def _iframe(doc: str, height: int, title: str, zoom: float, columns: int) -> str:
-    grid = "minmax(0,3fr) minmax(0,2fr)" if columns == 2 else "minmax(0,1fr)"
-    doc = doc.replace("</head>", _SLIDE_CSS % {"zoom": zoom, "grid": grid} + "</head>", 1)
+def _iframe(doc: str, height: int, title: str) -> str:
     return (f'<iframe class="mmviz-stepper" title="{html.escape(title)}" '
             f'style="width:100%;height:{int(height)}px;border:1px solid #ccc" '
             f'srcdoc="{html.escape(doc, quote=True)}"></iframe>')
 
 
-def stepper_iframe(trace, height: int = STEPPER_HEIGHT, zoom: float = 0.64,
-                   columns: int = 2) -> str:
-    """The self-contained HTML stepper of `trace` (mmviz.render.stepper_html), sized for a
-    slide and wrapped in an iframe (srcdoc), so it steps without a kernel or a network."""
+def stepper_iframe(trace, height: int = STEPPER_HEIGHT, view: str = "layout") -> str:
+    """The self-contained HTML stepper of `trace` in its lecture-room layout (one view at a
+    time, pictures at a presentation scale: mmviz.render.stepper_html), wrapped in an iframe
+    (srcdoc), so it steps on a slide without a kernel or a network."""
     from ..render.stepper_html import stepper_html
-    return _iframe(stepper_html(trace), height,
-                   f"stepper: {trace.scenario} ({trace.kernel})", zoom, columns)
+    return _iframe(stepper_html(trace, lecture=True, view=view), height,
+                   f"stepper: {trace.scenario} ({trace.kernel})")
 
 
-def show_stepper(trace, height: int = STEPPER_HEIGHT, **kw):
-    """Step through `trace`: the Stepper widget live, the HTML stepper in the slides."""
+def _live_and_handout(live: str, handouts) -> str:
+    """The interactive page for the screen and, for the printed handout, the key frames
+    (the deck's style shows one or the other: `html.print-pdf`)."""
+    return (f'<div class="mmviz-live">{live}</div>'
+            + "".join(handouts))
+
+
+def show_stepper(trace, height: int = STEPPER_HEIGHT, view: str = "layout", **kw):
+    """Step through `trace`: the Stepper widget live; in the slides the lecture-room HTML
+    stepper (opening on `view`: layout, timeline, source, callgraph or text), and its key
+    frames for the PDF handout."""
     if static_mode():
-        _html(stepper_iframe(trace, height))
+        from ..render.handout import handout_html
+        _html(_live_and_handout(stepper_iframe(trace, height, view), [handout_html(trace)]))
         return
     from ..widgets import Stepper
     _display(Stepper(trace, **kw))
 
 
-def show_compare(trace_a, trace_b, height: int = STEPPER_HEIGHT):
-    """Two traces side by side: the Compare widget live, two HTML steppers in the slides."""
+def show_compare(trace_a, trace_b, height: int = COMPARE_HEIGHT):
+    """Two traces side by side: the Compare widget live; in the slides one offline page with
+    both runs' lock timelines on one aligned axis (mmviz.render.compare_html), and both
+    runs' key frames for the handout."""
     if static_mode():
-        from .traces import result_words
-        cols = "".join(
-            f"<div><h4>{html.escape(t.kernel)}: {html.escape(result_words(t))}</h4>"
-            f"{stepper_iframe(t, height - 40, zoom=0.5, columns=1)}</div>"
-            for t in (trace_a, trace_b))
-        _html(f'<div class="mmviz-compare">{cols}</div>')
+        from ..render.compare_html import compare_html
+        from ..render.handout import handout_html
+        doc = compare_html(trace_a, trace_b)
+        live = _iframe(doc, height, f"compare: {trace_a.scenario} ({trace_a.kernel} and "
+                                    f"{trace_b.kernel})")
+        _html(_live_and_handout(live, [handout_html(t, title=f"{t.kernel}: {t.title}")
+                                       for t in (trace_a, trace_b)]))
         return None
     from ..widgets import Compare
     _display(Compare(trace_a, trace_b))
@@ -89,30 +102,69 @@ def show_builder(**kw):
     _display(ScenarioBuilder(**kw))
 
 
+LECTURE_WIDTH_IN = 12.1      # a picture across a 1280 px slide, shown 1:1
+
+
 def show_layout(world_or_snapshot, *, names=None, title=None, figsize=(9.6, 2.4), rows=None,
-                highlight=None):
-    """Draw an address space (a World or a Snapshot) as a PNG sized for a 1024x768 slide."""
-    from ..render.layout import layout_png
+                highlight=None, ticks=None):
+    """Draw an address space (a World or a Snapshot): in a notebook at `figsize`; in the
+    slides across the slide at the lecture scale (its smallest text 18 px and more). A World
+    gives its areas' names ([heap], [vdso]...), and with many VMAs the picture writes the
+    addresses where rows and stretches start (ticks)."""
+    from ..render._mpl import min_font_px
+    from ..render.frame import layout_alt
+    from ..render.layout import layout_figure
     from .traces import snapshot_of
     snap = world_or_snapshot
     if hasattr(world_or_snapshot, "mm"):
         snap = snapshot_of(world_or_snapshot)
         if names is None:
-            names = {v.id: v.anon_name for v in world_or_snapshot.vmas() if v.anon_name}
-    _png(layout_png(snap, names=names, title=title, figsize=figsize, rows=rows,
-                    highlight=highlight))
+            names = {v.id: v.anon_name for v in world_or_snapshot.mm.mm_mt if v.anon_name}
+    if ticks is None:
+        ticks = len(snap.vmas) > 8
+    scale = 1.0
+    if static_mode():               # across the slide, fewer rows, text of 18 px and more
+        from ..render.layout_axis import auto_rows
+        from ..render.stepper_html import LECTURE_SCALE
+        scale = LECTURE_SCALE
+        rows = min(rows or auto_rows(len(snap.vmas)), 3)
+        figsize = (LECTURE_WIDTH_IN, min(5.3, 1.6 + 1.25 * rows) if rows > 1 else 2.9)
+    fig = layout_figure(snap, names=names, title=title, figsize=figsize, rows=rows,
+                        highlight=highlight, scale=scale, ticks=ticks)
+    _png(_to_png(fig), min_font_px(fig), layout_alt(snap, frozenset(highlight or ()),
+                                                    names=names))
+
+
+def _to_png(fig) -> bytes:
+    from ..render._mpl import to_png
+    return to_png(fig)
 
 
 def show_before_after(trace, figsize=(9.6, 4.2)):
     """The address space before and after the recorded call, changed VMAs marked."""
-    from ..render.layout import before_after_png
-    _png(before_after_png(trace, figsize=figsize))
+    from ..render._mpl import min_font_px
+    from ..render.layout import before_after_figure
+    scale = 1.0
+    if static_mode():
+        from ..render.stepper_html import LECTURE_SCALE
+        scale = LECTURE_SCALE
+        figsize = (LECTURE_WIDTH_IN, 5.0)
+    fig = before_after_figure(trace, figsize=figsize, scale=scale)
+    from ..render.frame import layout_alt
+    _png(_to_png(fig), min_font_px(fig),
+         "Before: " + layout_alt(trace.initial, frozenset()) + " After: "
+         + layout_alt(trace.final, frozenset()))
 
 
 def show_timeline(trace, width: float = 9.6, scale: float = 1.0):
-    """The lock timeline of `trace` as a PNG (a race: a group of lanes per task, its waits)."""
+    """The lock timeline of `trace` as a PNG (a race: a group of lanes per task, its waits);
+    in the slides across the slide at the lecture scale."""
     from ..render.timeline import timeline_picture
-    _png(timeline_picture(trace, width=width, scale=scale).png)
+    if static_mode():
+        from ..render.stepper_html import LECTURE_SCALE
+        width, scale = LECTURE_WIDTH_IN, LECTURE_SCALE
+    pic = timeline_picture(trace, width=width, scale=scale)
+    _png(pic.png, pic.min_font_px, pic.alt)
 
 
 def show_explorer(race, kernel: str = "v4", height: int = STEPPER_HEIGHT - 170):

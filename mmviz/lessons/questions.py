@@ -39,40 +39,33 @@ def _question_html(i, q, reveal=False) -> str:
     return body + "</div>"
 
 
-def show_questions(questions):
-    """Multiple-choice questions: radio buttons and a check button live; text in the slides."""
+def show_questions(questions, attempts: int = 2):
+    """Multiple-choice questions: the Quiz widget live (limited tries, a hint, the worked
+    why, a score; every prediction recorded before the reveal); text in the slides."""
     questions = list(questions)
     if static_mode():
         _html("".join(_question_html(i, q) for i, q in enumerate(questions, 1)))
         return None
-    import ipywidgets as W
-    boxes = []
-    for i, q in enumerate(questions, 1):
-        choice = W.RadioButtons(options=[str(c) for c in q.choices], value=None,
-                                layout=W.Layout(width="auto"))
-        choice.add_class("mmviz-choice")
-        check = W.Button(description="check", layout=W.Layout(width="90px"))
-        check.add_class("mmviz-check")
-        verdict = W.HTML("")
-        verdict.add_class("mmviz-verdict")
+    from ..widgets import Quiz
+    quiz = Quiz(questions, attempts=attempts)
+    _display(quiz)
+    return quiz
 
-        def on_check(_, q=q, choice=choice, verdict=verdict):
-            if choice.value is None:
-                verdict.value = "<i>pick an answer first</i>"
-                return
-            picked = q.choices[choice.index]
-            if q.check(picked):
-                verdict.value = ("<b style='color:#007a4d'>right.</b> "
-                                 + html.escape(q.explanation))
-            else:
-                verdict.value = "<b style='color:#b34700'>not quite</b>: look again and retry."
-        check.on_click(on_check)
-        boxes.append(W.VBox([W.HTML(f"<b>Q{i}.</b> {html.escape(q.prompt)}"), choice,
-                             W.HBox([check, verdict])],
-                            layout=W.Layout(margin="0 0 10px 0")))
-    box = W.VBox(boxes)
-    box.add_class("mmviz-questions")
-    _display(box)
+
+def show_program(text=None, maps=None, kernel="v4"):
+    """Your own program: the ProgramRunner live (type calls, step through them, check them
+    against this machine's kernel); a pointer to it in the slides."""
+    if static_mode():
+        _html('<p class="mmviz-static-note">Your own program: in the notebook a text box takes '
+              "<code>mmap</code> / <code>munmap</code> / <code>mprotect</code> / "
+              "<code>touch</code> calls, steps through them and checks them against the "
+              "running kernel.</p>")
+        return None
+    from ..widgets import ProgramRunner
+    kw = {} if text is None else {"text": text}
+    runner = ProgramRunner(maps=maps, kernel=kernel, **kw)
+    _display(runner)
+    return runner
 
 
 def check_reference_answers(questions) -> str:

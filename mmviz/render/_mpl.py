@@ -217,6 +217,15 @@ class StampedText:
         pass
 
 
+def min_font_px(fig, dpi=DPI) -> float:
+    """The smallest visible text of a figure, in pixels of the image saved at `dpi` (its
+    legend, tick labels and annotations included): what a lecture-room check measures."""
+    from matplotlib.text import Text
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return round(min(sizes) * dpi / 72, 2) if sizes else 0.0
+
+
 def compact_png(data: bytes, colors=96) -> bytes:
     """PNG bytes reduced to a palette of `colors` (about a third of the bytes)."""
     from PIL import Image

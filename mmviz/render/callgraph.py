@@ -331,3 +331,61 @@ def callstack_svg(trace, i, max_rows=44, scale=1.0) -> str:
             f"font-family='DejaVu Sans Mono, monospace' font-size='{11.5 * scale:g}'>"
             + inner + "</svg>")
 
+
+
+# --- keeping the current call in view (a pane that cannot scroll itself) ---------------------
+
+_SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)(pt|px)?"[^>]*?viewBox="([-\d. ]+)"', re.S)
+_TRANSLATE = re.compile(r'<g id="graph0"[^>]*transform="[^"]*translate\(([-\d.]+)[ ,]([-\d.]+)\)')
+_NODE = re.compile(r'<g id="mmviz(?:-|&#45;)cg(?:-|&#45;)node(?:-|&#45;)(\d+)"[^>]*>(.*?)</g>',
+                   re.S)
+_POINTS = re.compile(r'(?:points|d)="([^"]*)"')
+_ELLIPSE = re.compile(r'cx="([-\d.]+)" cy="([-\d.]+)"')
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _shape_center(body):
+    """The centre of a node's shape: an ellipse's centre, or the middle of its outline."""
+    e = _ELLIPSE.search(body)
+    if e:
+        return float(e.group(1)), float(e.group(2))
+    m = _POINTS.search(body)
+    if not m:
+        return None
+    nums = [float(x) for x in _NUM.findall(m.group(1))]
+    xs, ys = nums[0::2], nums[1::2]
+    if not xs or not ys:
+        return None
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+
+def node_centers(svg: str) -> dict:
+    """{node: (x, y)} of each call-graph node's label, in CSS pixels of the SVG as drawn
+    inline (Graphviz writes sizes in points and nodes in a translated group)."""
+    m = _SVG_SIZE.search(svg)
+    if not m:
+        return {}
+    width = float(m.group(1)) * (4 / 3 if (m.group(2) or "pt") == "pt" else 1)
+    vb = [float(x) for x in m.group(3).split()]
+    k = width / vb[2] if len(vb) == 4 and vb[2] else 1.0
+    t = _TRANSLATE.search(svg)
+    tx, ty = (float(t.group(1)), float(t.group(2))) if t else (0.0, 0.0)
+    out = {}
+    for n, body in _NODE.findall(svg):
+        c = _shape_center(body)
+        if c is not None:
+            out[int(n)] = ((c[0] + tx - vb[0]) * k, (c[1] + ty - vb[1]) * k)
+    return out
+
+
+def focus_css(centers: dict, node, scope: str = "", pane_height: int = 640) -> str:
+    """CSS that shifts the call graph so node `node` sits in the middle of its pane (the
+    pane of a widget cannot be scrolled from Python; the offline page scrolls instead)."""
+    if node not in centers:
+        return ""
+    x, y = centers[node]
+    # cqw: a width of the pane itself (a container), whatever the column gives it
+    return (f"{scope} .mmviz-callgraph {{ container-type: inline-size; }}\n"
+            f"{scope} .mmviz-callgraph svg {{ display: block; "
+            f"margin-left: min(0px, calc(50cqw - {x:.0f}px)); "
+            f"margin-top: {min(0.0, pane_height / 2 - y):.0f}px; }}").strip()

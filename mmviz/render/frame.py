@@ -29,7 +29,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ..trace.query import call_tree, changed_vmas, targets, task_marks
+from ..trace.query import call_tree, changed_vmas, key_frames, targets, task_marks
 from .narration import sentence
 from .narration_html import (banner_html, layout_title, narration_html, step_label,
                              step_label_text)
@@ -67,6 +67,7 @@ class Frame:
     cursor_html: str
     callgraph_node: int | None
     callgraph_css: str
+    callgraph_focus_css: str   # keeps the current call in the middle of a widget's pane
     source_block: int          # FrameBuilder.source_blocks()[source_block]
     source_line: int | None
     source_where: str
@@ -75,6 +76,8 @@ class Frame:
     palette: str               # palette_id(): the colours every picture used
     alt: str                   # the whole frame in words (screen readers, transcripts)
     errors: tuple = ()         # one line per part that failed to build (the rest is shown)
+    transcript_line: str = ""  # this event's line of render.text.transcript
+    strip: str = ""            # the address space as text (render.text.ascii_strip)
 
 
 class FrameBuilder:
@@ -85,13 +88,15 @@ class FrameBuilder:
     each other); axis/legend_traces: share the layout axis and legend with other traces
     (Compare); compact: smaller PNGs at 150 dpi (pages embedding every picture);
     timeline_width: the timeline's width if not `width`; timeline=False: a view without one
-    (Predict: it would show the future).
+    (Predict: it would show the future); max_height: at most this tall (inches), the
+    layout and the timeline; layout_height: the layout alone (a laptop's column).
     """
 
     def __init__(self, trace, *, width=9.0, scale=1.0, scope="", axis=None,
                  legend_traces=(), compact=False, cache=256, timeline_width=None,
-                 timeline=True):
+                 timeline=True, max_height=None, layout_height=None):
         self.trace = trace
+        self.max_height = max_height
         self.width, self.scale, self.scope, self.compact = width, scale, scope, compact
         self.timeline_width = timeline_width or width
         self.has_timeline = timeline
@@ -108,8 +113,12 @@ class FrameBuilder:
         self.tree = call_tree(trace)
         self.targets = targets(trace)
         self._steps = _steps_of(trace)
+        self.names = trace_names(trace)
         self.geometry = LayoutGeometry.of([trace, *legend_traces], axis, width, scale,
-                                          dpi=150 if compact else 100)
+                                          dpi=150 if compact else 100, names=self.names,
+                                          max_height=layout_height or max_height)
+        self._min_font = None
+        self._strips = {}
 
     # --- what is drawn once per trace ------------------------------------------------------------
     @property
@@ -119,7 +128,8 @@ class FrameBuilder:
             if self._timeline is None:
                 from .timeline import timeline_picture
                 self._timeline = timeline_picture(self.trace, width=self.timeline_width,
-                                                  scale=self.scale, compact=self.compact)
+                                                  scale=self.scale, compact=self.compact,
+                                                  max_height=self.max_height)
             return self._timeline
 
     @property
@@ -131,6 +141,23 @@ class FrameBuilder:
                 self._callgraph = strip_xml_prolog(callgraph_svg(self.trace, None,
                                                                  tree=self.tree))
             return self._callgraph
+
+    @property
+    def layout_min_font_px(self) -> float:
+        """The smallest text of this builder's layout pictures, in image pixels (measured
+        on a figure of the trace's busiest state, once)."""
+        if self._min_font is None:
+            from ._mpl import min_font_px
+            snaps = _snapshots(self.trace)
+            snap = max(snaps, key=lambda s: len(s.vmas))
+            fig = self.geometry.painter().figure(snap, names=self.names)
+            self._min_font = min_font_px(fig, self.geometry.dpi)
+        return self._min_font
+
+    def key_frames(self) -> list:
+        """The events a handout prints (trace.query.key_frames: the first hook, the first
+        lock change, the error or violation, the end)."""
+        return key_frames(self.trace)
 
     def prepare(self):
         """Draw what every frame shares, once: the timeline, the call graph, each function's
@@ -209,7 +236,8 @@ class FrameBuilder:
                 self._layouts.move_to_end(key)
                 return png
             snap, changed, marks = self._key_snap[key]
-        png = self._painter().png(snap, highlight=changed, badges=self._badges(marks))
+        png = self._painter().png(snap, highlight=changed, badges=self._badges(marks),
+                                  names=self.names or None)
         if self.compact:
             from ._mpl import compact_png
             png = compact_png(png)
@@ -224,7 +252,7 @@ class FrameBuilder:
             alt = self._layout_alts.get(key)
             snap, changed, marks = self._key_snap[key]
         if alt is None:
-            alt = layout_alt(snap, changed, self.geometry.band)
+            alt = layout_alt(snap, changed, self.geometry.band, self.names)
             if marks:
                 from .layout_badges import badges_alt
                 names = {pid: f"{comm}[{pid}]" for pid, comm, _ in self.trace.tasks}
@@ -270,13 +298,30 @@ class FrameBuilder:
             cursor=i, timeline_left=part("timeline", lambda: self.cursor_left(i), None),
             cursor_html=part("timeline", lambda: self.cursor_html(i), ""), callgraph_node=node,
             callgraph_css=part("call graph", lambda: self.callgraph_css(node), ""),
+            callgraph_focus_css=part("call graph", lambda: self.callgraph_focus_css(node), ""),
             source_block=block, source_line=line, source_where=where,
             source_css=part("source", lambda: _line_css(self.block_prefix(block), line,
                                                         self.scope), ""),
             callstack=part("call stack", lambda: _callstack(t, i, self.scale), ""),
             palette=self.palette, errors=tuple(dict.fromkeys(errors)),
             alt=f"{label}: {text} Locks held: {', '.join(e.snapshot.locks_held) or 'none'}. "
-                f"{alt}")
+                f"{alt}",
+            transcript_line=part("text", lambda: transcript_line(t, e), ""),
+            strip=part("text", lambda: self.strip(key), ""))
+
+    def strip(self, key) -> str:
+        """The ASCII strip of layout picture `key` (its text twin), made once."""
+        with self._lock:
+            text = self._strips.get(key)
+            snap = self._key_snap[key][0]
+        if text is None:
+            from .text import ascii_strip
+            text = (ascii_strip(snap.vmas) if len(snap.vmas) <= ALT_LIST_VMAS else
+                    f"({len(snap.vmas):,} VMAs: the text strip is left out above "
+                    f"{ALT_LIST_VMAS}; the transcript has every step)\n")
+            with self._lock:
+                self._strips[key] = text
+        return text
 
     def _before(self) -> Frame:
         """The state before the first event (Compare shows it for a side not started yet)."""
@@ -291,9 +336,11 @@ class FrameBuilder:
             banner_html="", violation=False, locks=tuple(snap.locks_held),
             changed=frozenset(), layout_key=key, layout_png=self.layout_png(key),
             layout_alt=alt, layout_caption=self.geometry.caption(snap), cursor=None, timeline_left=None, cursor_html=self.cursor_html(None),
-            callgraph_node=None, callgraph_css="", source_block=self._user_block(),
+            callgraph_node=None, callgraph_css="", callgraph_focus_css="",
+            source_block=self._user_block(),
             source_line=None, source_where="", source_css="", callstack="",
-            palette=self.palette, alt=f"Before the call. {alt}")
+            palette=self.palette, alt=f"Before the call. {alt}",
+            transcript_line="before the call", strip=self.strip(key))
 
     def _user_block(self) -> int:
         from .source import user_card
@@ -320,6 +367,16 @@ class FrameBuilder:
                 self._cg_css[node] = css
         return css
 
+    def callgraph_focus_css(self, node) -> str:
+        from .callgraph import focus_css, node_centers
+        with self._lock:
+            centers = getattr(self, "_cg_centers", None)
+        if centers is None:
+            centers = node_centers(self.callgraph_svg)
+            with self._lock:
+                self._cg_centers = centers
+        return focus_css(centers, node, self.scope)
+
     def title(self, i) -> str:
         return layout_title(self.trace, i)
 
@@ -333,6 +390,28 @@ class FrameBuilder:
             self._block_of.clear()
             self._cg_css.clear()
         self._local = threading.local()
+
+
+def trace_names(trace) -> dict:
+    """{vma id: name} of the named areas of a trace's process ([heap], [stack], [vdso]...),
+    kept in its config by a recording made from a maps file (mmviz.program)."""
+    raw = trace.config.get("vma_names") if hasattr(trace, "config") else None
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for k, v in raw.items():
+        try:
+            out[int(k)] = str(v)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def transcript_line(trace, e) -> str:
+    """The event's line as the transcript prints it: number, step, kind, sentence, locks."""
+    locks = ", ".join(e.snapshot.locks_held) or "none"
+    return (f"{e.seq:4d} {e.step or '':>4} {e.kind:<9} {sentence(e, trace.kernel)}"
+            f"  [locks: {locks}]")
 
 
 def _steps_of(trace) -> list:
@@ -388,8 +467,10 @@ class LayoutGeometry:
     n: int
     dpi: int = 100
 
+    names: dict | None = None
+
     @classmethod
-    def of(cls, traces, axis, width, scale, dpi=100):
+    def of(cls, traces, axis, width, scale, dpi=100, names=None, max_height=None):
         from .layout import BAND_VMAS, DENSE_VMAS, AddressAxis, default_size
         from .layout_axis import auto_rows, detail_window, vma_ranges
         snaps = [s for t in traces for s in _snapshots(t)]
@@ -403,9 +484,12 @@ class LayoutGeometry:
             band_axis = AddressAxis((s, e) for s, e in ranges if s < band[1] and e > band[0])
         dense = n > DENSE_VMAS or band is not None
         rows = (2 if n <= DENSE_VMAS else 3) if band else auto_rows(n)
-        swatches = trace_swatches(traces, snaps, axis, dense, band, band_axis)
+        swatches = trace_swatches(traces, snaps, axis, dense, band, band_axis, names)
         h = (default_size(n, rows, band is not None)[1] - 0.14) * scale   # no heading line
-        return cls(axis, rows, dense, band, band_axis, swatches, (width, h), scale, n, dpi)
+        if max_height is not None:
+            h = min(h, max_height)
+        return cls(axis, rows, dense, band, band_axis, swatches, (width, h), scale, n, dpi,
+                   names)
 
     def painter(self):
         """The layout painter of these pictures. The one-line summary is not drawn: views
@@ -413,7 +497,8 @@ class LayoutGeometry:
         from .layout import LayoutPainter
         return LayoutPainter(self.axis, size=self.size, rows=self.rows, dense=self.dense,
                              swatches=self.swatches, band=self.band, band_axis=self.band_axis,
-                             scale=self.scale, n_hint=self.n, dpi=self.dpi, heading=False)
+                             scale=self.scale, n_hint=self.n, dpi=self.dpi, heading=False,
+                             ticks=bool(self.names))
 
     def caption(self, snap) -> str:
         from .layout import summary_line
@@ -451,7 +536,7 @@ def trace_focus(trace):
     return None if lo is None else (lo, hi)
 
 
-def trace_swatches(traces, snaps, axis, dense, band, band_axis) -> list:
+def trace_swatches(traces, snaps, axis, dense, band, band_axis, names=None) -> list:
     """One legend for every picture of these traces: what appears anywhere in them."""
     from .layout import has_gaps
     from .palette import layout_swatches, vma_kind, vma_states
@@ -462,7 +547,7 @@ def trace_swatches(traces, snaps, axis, dense, band, band_axis) -> list:
                 continue
             seen.add(id(c))
             for v in c:
-                kinds.add(vma_kind(v))
+                kinds.add(vma_kind(v, names))
                 if band is None and not dense:
                     states |= vma_states(v)
     if band is not None:
@@ -478,7 +563,7 @@ def trace_swatches(traces, snaps, axis, dense, band, band_axis) -> list:
     return layout_swatches(kinds, states)
 
 
-def layout_alt(snap, changed, band=None) -> str:
+def layout_alt(snap, changed, band=None, names=None) -> str:
     """The layout picture in words: every VMA when few, a summary and the band when many."""
     vmas = snap.vmas
     n = len(vmas)
@@ -488,17 +573,21 @@ def layout_alt(snap, changed, band=None) -> str:
     if changed:
         head += f" ({', '.join(f'vma#{i}' for i in sorted(changed))} changed by this step)"
     if n <= ALT_LIST_VMAS:
-        return head + ". " + "; ".join(_vma_words(v) for v in vmas)
+        return head + ". " + "; ".join(_vma_words(v, names) for v in vmas)
     near = list(vmas.range(*band)) if band else []
     return (f"{head}, from {vmas[0].start:#x} to {vmas[-1].end:#x}."
-            + (" Around the call: " + "; ".join(_vma_words(v) for v in near[:ALT_LIST_VMAS])
+            + (" Around the call: " + "; ".join(_vma_words(v, names)
+                                                for v in near[:ALT_LIST_VMAS])
                if near else ""))
 
 
-def _vma_words(v) -> str:
+def _vma_words(v, names=None) -> str:
     state = [s for s, on in (("write-locked", v.write_locked), ("hidden from rmap", v.hidden),
-                             ("detached", v.detached)) if on]
-    return (f"{v.label} [{v.start:#x},{v.end:#x}) {v.perms} {v.file or 'anon'}"
+                             ("detached", v.detached),
+                             ("not in the VMA tree", v.inflight and not v.detached)) if on]
+    name = (names or {}).get(v.id)
+    what = v.file or (f"anon {name}" if name else "anon")
+    return (f"{v.label} [{v.start:#x},{v.end:#x}) {v.perms} {what}"
             + (f" ({', '.join(state)})" if state else ""))
 
 

@@ -35,13 +35,14 @@ from ._units import human_bytes
 from .layout_axis import (DENSE_VMAS, AddressAxis, auto_rows, axis_for,  # noqa: F401
                           detail_window, row_cuts, split_span, uncovered, vma_ranges)
 from .layout_badges import draw_badges
-from .layout_labels import box_label, file_runs, fit, where
+from .layout_labels import box_label, file_runs, fit, fit_name, where
 from .palette import (CHANGED_STYLE, DETACHED_STYLE, HIDDEN_STYLE, KINDS,  # noqa: F401
                       LOCKED_STYLE, MUTED, FAINT, RMAP_IN_STYLE, RMAP_OUT_STYLE,
                       UNMAPPED_STYLE, layout_swatches, vma_kind, vma_states)
 
 BAND_VMAS = 120             # above this many VMAs, a focus gets a detail band
 FONT = 9
+MIN_FONT = 8                # the smallest text of a layout picture, in points at scale 1
 CHAR_PX = 7.8               # width of a FONT-point character at 100 dpi (hex digits, the widest)
 LINE_PX = 14.5
 STRIP_PX = 6                # height of the "in i_mmap" strip
@@ -79,7 +80,7 @@ class Panel:
         return self.nrows - 1 - r
 
 
-def _panel_rows(p: Panel, rows, strip, scale, marker_room):
+def _panel_rows(p: Panel, rows, strip, scale, marker_room, ticks=False):
     """Cut the axis into rows and fix the vertical geometry of a row (in pixels)."""
     p.cuts = row_cuts(p.axis, rows)
     p.row_len = max(p.cuts[i + 1] - p.cuts[i] for i in range(p.nrows))
@@ -91,7 +92,7 @@ def _panel_rows(p: Panel, rows, strip, scale, marker_room):
     # pixels at 100 dpi, the unit of every size here: a 150-dpi picture is the same drawing
     p.px_x = fig.get_figwidth() * BASE_DPI * pos.width / (p.row_len + 2 * pad)
     p.px_y = fig.get_figheight() * BASE_DPI * pos.height / p.nrows
-    below = (13 + (STRIP_PX + 3 if strip else 0)) * scale
+    below = (13 + (STRIP_PX + 3 if strip else 0) + (LINE_PX if ticks else 0)) * scale
     lo = min(0.42, below / p.px_y)
     hi = max(lo + 0.3, 1 - (marker_room * scale if p.nrows == 1 else 6 * scale) / p.px_y)
     p.box = (lo, min(hi, 1.0))
@@ -100,8 +101,9 @@ def _panel_rows(p: Panel, rows, strip, scale, marker_room):
         p.strip = (top - STRIP_PX * scale / p.px_y, top)
 
 
-def _static_breaks(p: Panel, scale):
-    """Baselines, the '//' marks of large holes and the size written under each."""
+def _static_breaks(p: Panel, scale, ticks=False):
+    """Baselines, the '//' marks of large holes and the size written under each; with
+    `ticks`, the start address of each row and of each stretch after a break, under it."""
     from matplotlib.collections import LineCollection
     base_y = (p.strip[0] if p.strip else p.box[0]) - 3 / p.px_y
     segs = [[(0, p.ybase(r) + base_y), (p.cuts[r + 1] - p.cuts[r], p.ybase(r) + base_y)]
@@ -126,6 +128,49 @@ def _static_breaks(p: Panel, scale):
             _break_label(p, slots[r], lx, yb + base_y - 4 / p.px_y, human_bytes(a1 - a0), scale)
     if slash:
         _coll(p.ax, LineCollection(slash, colors=MUTED, linewidths=1.1, zorder=4))
+    if ticks:
+        _address_ticks(p, base_y, scale)
+
+
+def _address_ticks(p: Panel, base_y, scale):
+    """A tick and the address where each row starts and where mapped space resumes after a
+    '//' break (on the line under the hole sizes), where there is room for it."""
+    from matplotlib.collections import LineCollection
+    starts = [(0.0, p.axis.pieces[0][1])] if p.axis.pieces else []
+    starts += [(x1, a1) for _, a0, a1, x0, x1 in p.axis.breaks()]
+    segs, taken = [], [[] for _ in range(p.nrows)]
+    for r in range(1, p.nrows):                 # a row's start, wherever the row was cut
+        starts.append((p.cuts[r], _addr_at(p.axis, p.cuts[r])))
+    for x, addr in sorted(starts):
+        pieces = split_span(x, x, p.cuts)
+        if not pieces:
+            continue
+        r, lx, _ = pieces[-1] if x > 0 else pieces[0]
+        if lx >= p.row_len - 1e-9 and r + 1 < p.nrows:
+            r, lx = r + 1, 0.0
+        yb = p.ybase(r)
+        text = f"{addr:#x}"
+        tw = (len(text) * CHAR_PX * 0.8 * scale + 6) / p.px_x
+        if lx + tw > p.row_len + p.row_len * 0.01 or any(
+                not (lx + tw <= s or lx >= e) for s, e in taken[r]):
+            continue
+        taken[r].append((lx, lx + tw))
+        segs.append([(lx, yb + base_y), (lx, yb + base_y - 4 / p.px_y)])
+        p.ax.text(lx, yb + base_y - (4 + LINE_PX) * scale / p.px_y, text, ha="left", va="top",
+                  fontsize=MIN_FONT * scale, color="#333333", zorder=5,
+                  family="DejaVu Sans Mono")
+    if segs:
+        _coll(p.ax, LineCollection(segs, colors="#333333", linewidths=1.0, zorder=4))
+
+
+def _addr_at(axis, x):
+    """The address at axis position x (inverse of AddressAxis.x on mapped pieces)."""
+    for kind, a0, a1, x0, x1 in axis.pieces:
+        if x0 <= x <= x1:
+            if kind == "break" or x1 == x0:
+                return a1
+            return int(a0 + (x - x0) / (x1 - x0) * (a1 - a0)) & ~0xFFF
+    return axis.pieces[-1][2] if axis.pieces else 0
 
 
 def _break_label(p: Panel, slots, lx, y, text, scale):
@@ -139,7 +184,8 @@ def _break_label(p: Panel, slots, lx, y, text, scale):
         lo, hi, ha = lx - tw, lx, "right"
     if all(hi <= s or lo >= e for s, e in slots):
         slots.append((lo, hi))
-        p.ax.text(lx, y, text, ha=ha, va="top", fontsize=7 * scale, color=MUTED, zorder=5)
+        p.ax.text(lx, y, text, ha=ha, va="top", fontsize=MIN_FONT * scale, color=MUTED,
+                  zorder=5)
 
 
 # --- the painter ----------------------------------------------------------------------------------
@@ -155,9 +201,10 @@ class LayoutPainter:
 
     def __init__(self, axis, *, size=None, rows=1, dense=False, swatches=(), band=None,
                  band_axis=None, scale=1.0, long_title=False, n_hint=0, fig=None,
-                 origin=(0.0, 0.0), dpi=BASE_DPI, heading=True):
+                 origin=(0.0, 0.0), dpi=BASE_DPI, heading=True, ticks=False):
         from ._mpl import new_figure
         self.axis, self.rows, self.dense = axis, max(1, rows), dense
+        self.ticks = ticks
         self.band, self.scale, self.heading = band, scale, heading
         self.swatches = list(swatches)
         self.strip = any(s.key in ("rmap-in", "rmap-out") for s in self.swatches)
@@ -202,7 +249,26 @@ class LayoutPainter:
         return math.ceil(len(self.swatches) / self._legend_cols()) if self.swatches else 0
 
     def _legend_cols(self):
-        return max(2, min(5, int(self.size[0] / (2.05 * self.scale))))
+        """As many columns as fit the width: measured on a trial legend (once per painter)."""
+        if getattr(self, "_cols", None) is None:
+            self._cols = 1
+            renderer = self.fig.canvas.get_renderer()
+            for cols in range(min(5, len(self.swatches)), 0, -1):
+                leg = self._legend(cols)
+                width = leg.get_window_extent(renderer).width / self.fig.dpi
+                leg.remove()
+                if width <= self.size[0] - 0.1:
+                    self._cols = cols
+                    break
+        return self._cols
+
+    def _legend(self, cols):
+        from ._mpl import legend_handles
+        return self.fig.legend(handles=legend_handles(self.swatches, self.scale),
+                               loc="lower center", ncol=cols, fontsize=8 * self.scale,
+                               frameon=False, handlelength=2.2, handleheight=1.1,
+                               columnspacing=1.4, borderaxespad=0.15,
+                               bbox_to_anchor=(self.fx(self.size[0] / 2), self.fy(0.02)))
 
     def _add_panel(self, rect, axis, rows, dense, window, marker_room):
         l, b, w, h = rect
@@ -212,8 +278,9 @@ class LayoutPainter:
         p = Panel(ax, axis, dense, window)
         self.panels.append(p)
         if not axis.empty:
-            _panel_rows(p, rows, self.strip and not dense, self.scale, marker_room)
-            _static_breaks(p, self.scale)
+            ticks = self.ticks and window is None
+            _panel_rows(p, rows, self.strip and not dense, self.scale, marker_room, ticks)
+            _static_breaks(p, self.scale, ticks)
 
     def _draw_zoom(self, band_top_in, gap_in):
         """The detail band's caption (static: the band is the same in every picture)."""
@@ -237,19 +304,14 @@ class LayoutPainter:
         arts = [over.ax.add_patch(_zoom_patch(lx0, lx1, y0, y1)),
                 _text(over.ax, lx1 + 4 / over.px_x if right else lx0 - 4 / over.px_x,
                       (y0 + y1) / 2, "detail below", ha="left" if right else "right",
-                      va="center", fontsize=7.5 * self.scale, weight="bold", zorder=8,
+                      va="center", fontsize=MIN_FONT * self.scale, weight="bold", zorder=8,
                       bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#000000", lw=0.8))]
         for a in arts:
             a.set_animated(animated)
         return arts
 
     def _draw_legend(self):
-        from ._mpl import legend_handles
-        self.fig.legend(handles=legend_handles(self.swatches, self.scale), loc="lower center",
-                        ncol=min(self._legend_cols(), len(self.swatches)),
-                        fontsize=8 * self.scale, frameon=False, handlelength=2.2,
-                        handleheight=1.1, columnspacing=1.4, borderaxespad=0.15,
-                        bbox_to_anchor=(self.fx(self.size[0] / 2), self.fy(0.02)))
+        self._legend(min(self._legend_cols(), len(self.swatches)))
 
     # dynamic part
     def draw(self, snapshot, *, highlight=(), title=None, names=None, animated=False,
@@ -466,7 +528,7 @@ def _draw_boxes(p: Panel, vmas, names, scale, animated):
     from matplotlib.collections import PolyCollection
     arts = _draw_unmapped(p, vmas, scale)
     boxes = _geometry(p, vmas)
-    arts += _kind_collections(p, boxes, PolyCollection)
+    arts += _kind_collections(p, boxes, PolyCollection, names)
     arts += _overlays(p, boxes, PolyCollection)
     if p.strip:
         arts += _rmap_strips(p, boxes, PolyCollection)
@@ -503,11 +565,11 @@ def _draw_unmapped(p: Panel, vmas, scale):
     return [pc] + arts
 
 
-def _kind_collections(p: Panel, boxes, PolyCollection):
+def _kind_collections(p: Panel, boxes, PolyCollection, names=None):
     """One collection per kind (and per kind of detached VMA): colour + hatch."""
     groups, arts = {}, []
     for v, r, x0, x1, y0, y1 in boxes:
-        groups.setdefault((vma_kind(v), v.detached), []).append(_rect(x0, x1, y0, y1))
+        groups.setdefault((vma_kind(v, names), v.detached), []).append(_rect(x0, x1, y0, y1))
     for (kind, detached), polys in groups.items():
         face, edge, hatch, _ = KINDS[kind]
         arts.append(_poly(p, f"mmviz-{kind}{'-detached' if detached else ''}", polys,
@@ -675,16 +737,16 @@ def _run_label(p: Panel, run, names, style, grouped, scale):
     if chars < 4:
         return []
     size = human_bytes(run[-1][0].end - run[0][0].start)
-    text = fit(name, chars)
-    if (y1 - y0) * p.px_y > 3 * LINE_PX * scale + 8 and len(size) <= chars:
+    text = fit_name(name, chars)
+    if text and (y1 - y0) * p.px_y > 3 * LINE_PX * scale + 8 and len(size) <= chars:
         text += "\n" + size
     arts = [_text(p.ax, (x0 + x1) / 2, y0 + (y1 - y0) * 0.42, text, ha="center", va="center",
-                  **style)]
+                  **style)] if text else []
     for v, r, bx0, bx1, by0, by1 in run:
         grouped.add(v.id)
         if (bx1 - bx0) * p.px_x - 4 >= cpx * 4:
             arts.append(_text(p.ax, (bx0 + bx1) / 2, by1 - 3 / p.px_y, v.perms, ha="center",
-                              va="top", fontsize=7 * scale, zorder=5, color="#222222"))
+                              va="top", fontsize=MIN_FONT * scale, zorder=5, color="#222222"))
     return arts
 
 
@@ -756,9 +818,10 @@ def default_size(n, rows, band):
     return (9 if n <= DENSE_VMAS else 10, 1.15 + 0.95 * rows)
 
 
-def legend_for(kind_vmas, state_vmas, highlight=(), unmapped=False, changed=False) -> list:
+def legend_for(kind_vmas, state_vmas, highlight=(), unmapped=False, changed=False,
+               names=None) -> list:
     """The layout legend: the kinds of `kind_vmas`, the states shown by `state_vmas`."""
-    kinds = {vma_kind(v) for v in kind_vmas}
+    kinds = {vma_kind(v, names) for v in kind_vmas}
     states = set()
     for v in state_vmas:
         states |= vma_states(v, highlight)
@@ -789,7 +852,8 @@ def has_gaps(axis, vmas, window=None) -> bool:
 
 
 def layout_painter(snapshot, *, highlight=(), title=None, figsize=None, axis=None, rows=None,
-                   legend=True, focus=None, scale=1.0, fig=None, origin=(0.0, 0.0)):
+                   legend=True, focus=None, scale=1.0, fig=None, origin=(0.0, 0.0),
+                   names=None, ticks=False):
     """A painter sized and legended for one snapshot (what `layout_figure` draws with)."""
     vmas = snapshot.vmas
     n = len(vmas)
@@ -808,16 +872,16 @@ def layout_painter(snapshot, *, highlight=(), title=None, figsize=None, axis=Non
         shown = _vmas_in(vmas, band) if band else vmas
         gaps = has_gaps(band_axis, shown, band) if band else has_gaps(axis, vmas)
         swatches = legend_for(vmas, shown if (band or not dense) else (), highlight, gaps,
-                              changed=dense and bool(highlight))
+                              changed=dense and bool(highlight), names=names)
     width = (figsize or default_size(n, rows, band is not None))[0]
     long_title = bool(title) and (len(title) * 8.4 + 64 * 6.4 + 40) > (width - 0.24) * 100
     return LayoutPainter(axis, size=figsize, rows=rows, dense=dense, swatches=swatches,
                          band=band, band_axis=band_axis, scale=scale, long_title=long_title,
-                         n_hint=n, fig=fig, origin=origin)
+                         n_hint=n, fig=fig, origin=origin, ticks=ticks)
 
 
 def layout_figure(snapshot, *, highlight=None, title=None, figsize=None, axis=None,
-                  rows=None, names=None, legend=True, focus=None, scale=1.0):
+                  rows=None, names=None, legend=True, focus=None, scale=1.0, ticks=False):
     """The address space of `snapshot` as a Figure (matplotlib, Agg; no pyplot).
 
     highlight: VMA ids to mark as changed by the current step (see `changed_vmas`).
@@ -828,10 +892,13 @@ def layout_figure(snapshot, *, highlight=None, title=None, figsize=None, axis=No
     names: {vma id: name} to print instead of the file label (e.g. "[heap]" from a maps file).
     focus: (lo, hi) addresses to show in a detail band under an overview (big spaces only;
     default: around the highlighted VMAs). scale: font scale (1.0; larger for a lecture room).
+    ticks: write the start address of each row and of each stretch after a break under it
+    (a whole process's address space, where the boxes alone do not say where they are).
     """
     highlight = frozenset(highlight or ())
     painter = layout_painter(snapshot, highlight=highlight, title=title, figsize=figsize,
-                             axis=axis, rows=rows, legend=legend, focus=focus, scale=scale)
+                             axis=axis, rows=rows, legend=legend, focus=focus, scale=scale,
+                             names=names, ticks=ticks)
     return painter.figure(snapshot, highlight=highlight, title=title, names=names)
 
 

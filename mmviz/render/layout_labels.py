@@ -22,23 +22,52 @@ def short_file(label: str) -> str:
     return os.path.basename(label.rstrip("/")) or label
 
 
+def short_forms(label: str) -> list:
+    """A file's name, longest first: the path as every view writes it ('/mnt/hidden#1'),
+    its last part ('libc.so.6#9'), then without the open-file number and library suffixes
+    ('libc', '_json'). A label uses the first that fits, never a cut-off one."""
+    out = [label]
+    base = short_file(label)
+    for cand in (base, base.split("#")[0], _stem(base.split("#")[0])):
+        if cand and cand not in out:
+            out.append(cand)
+    return out
+
+
+def _stem(name: str) -> str:
+    """'libpython3.11.so.1.0' -> 'libpython3.11', '_json.cpython-311-x86_64-linux-gnu.so' ->
+    '_json'."""
+    for cut in (".cpython-", ".so", ".abi3"):
+        if cut in name:
+            name = name.split(cut)[0]
+    return name
+
+
 def fit(text: str, chars: int) -> str:
-    if len(text) <= chars:
-        return text
-    if chars <= 1:
-        return ""
-    return text[:chars - 1] + "…"
+    """The text if it fits in `chars` characters, else nothing: a picture never shows a
+    word cut off (the text alternative names everything)."""
+    return text if len(text) <= chars else ""
+
+
+def fit_name(label: str, chars: int) -> str:
+    """The longest short form of a name that fits (see short_forms), or ''."""
+    return next((f for f in short_forms(label) if len(f) <= chars), "")
 
 
 def where(v, names) -> str:
     name = names.get(v.id) if names else None
     if v.file:
-        return short_file(name or v.file)
+        return name or v.file
     return name or "anonymous"
 
 
 def _states(v) -> list:
     return [s for s, on in (("write-locked", v.write_locked), ("hidden", v.hidden),
+                            ("detached", v.detached)) if on]
+
+
+def _short_states(v) -> list:
+    return [s for s, on in (("locked", v.write_locked), ("hidden", v.hidden),
                             ("detached", v.detached)) if on]
 
 
@@ -60,7 +89,9 @@ def box_label(v, wpx, hpx, names, char_px, line_px):
     if chars < 3 or nlines < 1:
         return None, None
     states = ", ".join(_states(v))
-    place = where(v, names)
+    forms = short_forms(where(v, names)) if v.file else [where(v, names)]
+    place = next((f for f in forms if len(_where_full(v, names, f)) <= chars),
+                 fit_name(where(v, names), chars) or forms[-1])
     full = _where_full(v, names, place)
     rng = f"{v.start:#x}–{v.end:#x}"
     size = human_bytes(v.end - v.start)
@@ -75,8 +106,10 @@ def box_label(v, wpx, hpx, names, char_px, line_px):
             lines.append(notable)
     else:                       # narrow: what it is first, then where and how big
         lines = [place, v.perms, size, f"vma#{v.id}"]
-    keep = lines[:nlines - (1 if states else 0)]
-    label = "\n".join(t for t in (fit(t, chars) for t in keep) if t) or None
+    keep = [t for t in (fit(t, chars) for t in lines) if t][:nlines - (1 if states else 0)]
+    label = "\n".join(keep) or None
+    if states and not fit(states, chars):
+        states = ", ".join(_short_states(v))
     return label, (fit(states, chars) or None) if states else None
 
 

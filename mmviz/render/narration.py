@@ -285,6 +285,12 @@ SENTENCES = {
     "before": lambda e, d: "before the call: " + _space(e.snapshot),
     "after": lambda e, d: _returns(d) + "; after the call: " + _space(e.snapshot),
     "never_returns": "the task never returns to user space: it is deadlocked",
+    # your own program (mmviz.scenarios.program): each line announced, then its result
+    "program_call": "line {line} of your program: {call}",
+    "program_result": lambda e, d: f"{d['call']} returns " + (
+        "nothing" if d.get("ret") is None else _errno(d["ret"]) if -4095 <= d["ret"] < 0
+        else f"{d['ret']:#x}" if d["ret"] > 4096 else str(d["ret"])),
+    "program_refused": "line {line}, {call}: the model refuses it: {why}",
     "build_error": ("mm/util.c: error: unknown type name 'casr' — v3's !CONFIG_MMU "
                     "mmap_action_complete() misspells 'case MMAP_MAP_KERNEL_PAGES:' as "
                     "'casr MMAP_MAP_KERNEL_PAGES:', which gcc reads as a declaration, so a "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from ..trace.query import step_at, switches
-from .narration import sentence, switch_note, tasks_line, violation_message
+from .narration import sentence, switch_note, tasks_line
 from .palette import (BAD_TEXT, BANNER_EARLIER, BANNER_NOW, KIND_COLOURS, OK_TEXT, STEP_BADGE)
 
 
@@ -31,9 +31,14 @@ def result_text(result) -> str:
     return result.summary()
 
 
-def header_html(trace) -> str:
-    """The trace in one line: title, scenario, kernel, mode, what mmap returned, violations."""
+def header_html(trace, outcome: bool = True) -> str:
+    """The trace in one line: title, scenario, kernel, mode, what mmap returned, violations
+    (outcome=False: neither, for a view that asks the reader to predict them)."""
     mode = "mmu" if trace.config.get("mmu", True) else "nommu"
+    if not outcome:
+        return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
+                f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
+                f"{esc(mode)} · mmap returns <b>?</b></div>")
     res = trace.result
     colour = OK_TEXT if res.outcome == "ok" else BAD_TEXT
     nv = len(trace.violations)
@@ -151,16 +156,16 @@ def banner_html(trace, i) -> str:
     lines = []
     for v in shown:
         head = (f"<b style='color:{BANNER_NOW['border']}'>⚠ {esc(violation_title(v))}</b> "
-                f"(lockdep: {esc(v.kind)})")
+                f"<span style='font-size:12px'>(lockdep: {esc(v.kind)})</span>")
         if v.seq == i:
-            lines.append(f"<div class='mmviz-violation mmviz-now'>{head} at event {v.seq} on "
-                         f"<code>{esc(v.lock)}</code>: {esc(violation_message(trace, v))} "
-                         "<b>(this step)</b></div>")
+            # The sentence is the narration's, right under it: the banner names the rule.
+            lines.append(f"<div class='mmviz-violation mmviz-now'>{head} on "
+                         f"<code>{esc(v.lock)}</code> <b>(this step)</b></div>")
         else:
             lines.append(f"<div class='mmviz-violation'>earlier, at event {v.seq}: {head} on "
                          f"<code>{esc(v.lock)}</code></div>")
     return (f"<div class='mmviz-banner-box' role='alert' style='background:{b['background']};"
-            f"border-left:5px solid {b['border']};padding:5px 10px;font-size:13px;"
+            f"border-left:5px solid {b['border']};padding:2px 8px;font-size:13px;"
             f"color:{b['text']}'>" + "".join(lines) + "</div>")
 
 

@@ -7,6 +7,8 @@ words from here, so a colour means the same thing everywhere:
 | colour (Okabe–Ito)  | means                                        | never colour alone: also |
 | ---                 | ---                                          | ---                      |
 | sky blue            | anonymous memory (VMAs; the anon_vma lock)   | plain fill / its lane    |
+| sky blue, "--"      | [stack] and [heap]: anonymous, with a name   | horizontal hatch         |
+| black on grey, ".." | [vdso] [vvar] [vsyscall]: the kernel's own   | dotted hatch             |
 | orange              | files and drivers (file VMAs; hook calls)    | "//" hatch / ◆ marker    |
 | reddish purple      | VM_SPECIAL VMAs (never merge); the hugetlb VMA lock | "xx" hatch / its lane |
 | bluish green        | the rmap lock: i_mmap_rwsem, hidden from rmap | "o" hatch, dotted outline |
@@ -55,27 +57,43 @@ CURSOR = "#000000"           # the timeline's cursor line and ▼
 #: Base kinds: (fill, edge/hatch colour, hatch, legend text)
 KINDS = {
     "anon": (C["sky"], "#1f5f85", "", "anonymous"),
+    "stack": (C["sky"], "#0b3c5d", "--", "[stack] / [heap]"),
+    "kernel": ("#d9d9d9", C["black"], "..", "[vdso] / [vvar] (kernel's)"),
     "file": (C["orange"], "#7a5200", "//", "file-backed"),
     "special": (C["purple"], "#6e2f58", "xx", "VM_SPECIAL (never merges)"),
 }
+#: Names of areas the kernel maps into every process itself (not user memory).
+KERNEL_AREAS = frozenset({"[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]", "[uprobes]",
+                          "[sigpage]", "[vectors]"})
+#: Anonymous areas with a name of their own.
+STACK_AREAS = frozenset({"[stack]", "[heap]"})
 HIDDEN_STYLE = dict(edge=C["green"], hatch="o", linestyle=(0, (1.2, 1.2)), lw=2.4,
-                    label="hidden from rmap (i_mmap_rwsem held)")
-LOCKED_STYLE = dict(edge=C["blue"], lw=3.2, label="write-locked (vma_start_write)")
+                    label="hidden from rmap")
+LOCKED_STYLE = dict(edge=C["blue"], lw=3.2, label="write-locked")
 DETACHED_STYLE = dict(alpha=0.33, linestyle=(0, (4, 2)), label="detached (in flight)")
 CHANGED_STYLE = dict(edge=C["vermillion"], lw=3.5, label="changed by this step")
 UNMAPPED_STYLE = dict(edge="#9a9a9a", linestyle=(0, (1, 2)), label="unmapped")
 #: The strip under a file-backed VMA: filled when the VMA is in its file's i_mmap (rmap
 #: walkers can find it), a dashed empty outline when it is not (yet).
-RMAP_IN_STYLE = dict(face=C["orange"], edge="#555555", label="in its file's i_mmap (strip)")
+RMAP_IN_STYLE = dict(face=C["orange"], edge="#555555", label="in file's i_mmap (strip)")
 RMAP_OUT_STYLE = dict(face="#ffffff", edge="#555555", linestyle=(0, (2, 2)),
-                      label="not in i_mmap (dashed strip)")
+                      label="not in i_mmap (dashed)")
 
 
-def vma_kind(v) -> str:
-    """'special', 'file' or 'anon': the base look of a VMA's box."""
+def vma_kind(v, names=None) -> str:
+    """'special', 'file', 'kernel' ([vdso], [vvar], ...), 'stack' ([stack], [heap]) or
+    'anon': the base look of a VMA's box. names: {vma id: name} (a maps file's names)."""
     if v.special:
         return "special"
-    return "file" if v.file else "anon"
+    if v.file:
+        return "file"
+    name = names.get(v.id) if names else None
+    if name:
+        if name in KERNEL_AREAS:
+            return "kernel"
+        if name in STACK_AREAS or name.startswith("[stack"):
+            return "stack"
+    return "anon"
 
 
 # --- locks, hooks, errors ---------------------------------------------------------------------

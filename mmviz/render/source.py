@@ -14,6 +14,7 @@ import html
 import importlib
 import inspect
 import pkgutil
+import re
 from dataclasses import dataclass
 
 from .palette import FAITH_COLOURS as _FAITH_COLOURS, HOOK_EDGE, NOW as HL_COLOUR
@@ -120,6 +121,86 @@ def find_function(fn: str, file: str | None = None, kernel_source: str | None = 
                           getattr(obj, "__faithfulness__", None))
 
 
+def _all_functions(mod_name: str) -> list:
+    """(name, function) of every function defined in a model module."""
+    return [(n, obj) for n, objs in _model_index().items() for m, obj in objs if m == mod_name]
+
+
+@functools.lru_cache(maxsize=None)
+def body_at(mod_name: str, line: int):
+    """The model function of a module whose source holds `line` (a variant's body of a kernel
+    function, e.g. `_finish_v3` of mmap_action_finish), as a FunctionSource, or None."""
+    for name, obj in _all_functions(mod_name):
+        target = inspect.unwrap(obj)
+        try:
+            lines, start = inspect.getsourcelines(target)
+        except (OSError, TypeError):
+            continue
+        if start <= line < start + len(lines):
+            return FunctionSource(name, mod_name, mod_name.replace(".", "/") + ".py", start,
+                                  tuple(x.rstrip("\n") for x in lines),
+                                  getattr(obj, "__kernel_source__", None),
+                                  getattr(obj, "__faithfulness__", None))
+    return None
+
+
+# Lines of the model that are its own wiring, not kernel code: the trace's events, the
+# tests' fault injection, the choice of a kernel version's body.
+_WIRING = re.compile(r"\bemit\(|\b_step\(|\bfaults\.|\.fail\.get\(|\bvariant\.|\bcompletion ==|"
+                     r"\bcompletion = |\b_finish_(v3|v4|baseline)\(")
+_DOC = ('"' * 3, "'" * 3)
+
+
+@functools.lru_cache(maxsize=None)
+def wiring_lines(fs) -> frozenset:
+    """Absolute line numbers of the model's wiring in a function (see _WIRING); a statement
+    spread over several lines counts whole."""
+    out, depth = set(), 0
+    for k, text in enumerate(fs.lines):
+        code = text.split("#", 1)[0]
+        if depth or _WIRING.search(code):
+            out.add(fs.start + k)
+            depth = max(0, depth + code.count("(") - code.count(")"))
+    return frozenset(out)
+
+
+def _is_code(text: str) -> bool:
+    t = text.strip()
+    return bool(t) and not t.startswith(("#", "@", "def ") + _DOC)
+
+
+def _body_start(fs) -> int:
+    """The first line after a function's def and docstring."""
+    k = next((i for i, t in enumerate(fs.lines)
+              if t.lstrip().startswith(("def ", "async def "))), 0) + 1
+    if k < len(fs.lines) and fs.lines[k].strip().startswith(_DOC):
+        q = fs.lines[k].strip()[:3]
+        if fs.lines[k].strip().count(q) < 2:
+            k += 1
+            while k < len(fs.lines) and q not in fs.lines[k]:
+                k += 1
+        k += 1
+    return fs.start + k
+
+
+def kernel_line(fs, line, forward=False):
+    """The nearest line of kernel-mirror code to `line` when `line` is the model's wiring:
+    the statement before it (what the event reports has just happened), or after it for an
+    event that announces what comes next (forward)."""
+    wiring = wiring_lines(fs)
+    if line not in wiring:
+        return line
+    first = _body_start(fs)
+    order = (range(line + 1, fs.start + len(fs.lines)) if forward
+             else range(line - 1, first - 1, -1))
+    for n in order:
+        if n not in wiring and n >= first and _is_code(fs.lines[n - fs.start]):
+            return n
+    if not forward:          # nothing before it: the next kernel line, then the def
+        return kernel_line(fs, line, True) if line != fs.def_line() else line
+    return fs.def_line()
+
+
 def is_hook(fn: str) -> bool:
     return "->" in fn or fn in HOOK_CARDS
 
@@ -147,9 +228,25 @@ def resolve(frame_or_event):
     if fs is None:
         return ("missing", frame.fn, None, None)
     line = frame.line
+    if line is not None and not (fs.start <= line < fs.start + len(fs.lines)):
+        body = body_at(fs.module, line)     # a kernel version's body of this function
+        if body is not None and body.name != fs.name:
+            return ("source", frame.fn, _as_body_of(body, fs), line)
     if line is None or not (fs.start <= line < fs.start + len(fs.lines)):
         line = fs.def_line()        # just called, or returning: the function as a whole
     return ("source", frame.fn, fs, line)
+
+
+@dataclass(frozen=True)
+class BodySource(FunctionSource):
+    """A kernel version's body of a kernel function (`_finish_v3` of mmap_action_finish)."""
+
+    of: str = ""                 # the kernel function it is the body of
+
+
+def _as_body_of(body, fs):
+    return BodySource(body.name, body.module, body.file, body.start, body.lines,
+                      fs.kernel_source, fs.faithfulness, fs.name)
 
 
 def _header(fs: FunctionSource, line: int | None) -> str:
@@ -160,10 +257,17 @@ def _header(fs: FunctionSource, line: int | None) -> str:
         c = _FAITH_COLOURS.get(faith, "#555555")
         badge = f'<span style="{_BADGE.format(c=c)}">{html.escape(faith)}</span>'
     where = f"{fs.file}:{line}" if line else fs.file
-    return (f'<div style="{_HEAD}"><div><b>{html.escape(fs.name)}()</b> '
+    of = getattr(fs, "of", "")
+    name = (f"<b>{html.escape(of)}()</b> <span style='color:#555555'>as this kernel version "
+            f"has it (the model's <code>{html.escape(fs.name)}</code>)</span>" if of
+            else f"<b>{html.escape(fs.name)}()</b>")
+    key = (' · <span class="mmviz-wiring-key">lines marked <i>◂ model wiring</i> are the '
+           "model's own (trace events, fault injection, the choice of a kernel version), "
+           "not kernel code</span>" if wiring_lines(fs) else "")
+    return (f'<div style="{_HEAD}"><div>{name} '
             f'<span style="color:#555555">mirrors</span> <code>{ks}</code>{badge}</div>'
             f'<div style="font-size: 11px; color: #666666">model source: '
-            f'<code class="mmviz-src-where">{html.escape(where)}</code></div></div>')
+            f'<code class="mmviz-src-where">{html.escape(where)}</code>{key}</div></div>')
 
 
 @functools.lru_cache(maxsize=None)
@@ -196,7 +300,30 @@ def code_html(fs: FunctionSource, hl_line: int | None = None, linespans: str | N
                         prestyles="margin: 0; padding: 6px 0; font-size: 12px; "
                                   "font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace")
     text = "\n".join(fs.lines) + "\n"
-    return highlight(text, PythonLexer(), fmt)
+    out = highlight(text, PythonLexer(), fmt)
+    return _mark_wiring(out, fs, linespans) if linespans else out
+
+
+_WIRING_NOTE = ('<span style="font-style: italic; color: #6b6b6b; font-size: 11px"> '
+                '\u25c2 model wiring</span>')
+
+
+def _mark_wiring(out: str, fs, prefix: str) -> str:
+    """Grey the model's wiring lines and say so at the end of each (words, not only colour)."""
+    for n in sorted(wiring_lines(fs)):
+        opening = f'<span id="{prefix}-{n}">'
+        at = out.find(opening)
+        end = out.find("\n", at) if at >= 0 else -1
+        if end < 0:
+            continue
+        line = out[at + len(opening):end]
+        close = line.rfind("</span>")
+        if close < 0:
+            continue
+        out = (out[:at] + f'<span id="{prefix}-{n}" class="mmviz-wiring" style="opacity: 0.6"'
+               f' title="model wiring, not kernel code">' + line[:close] + _WIRING_NOTE
+               + "</span>" + out[end:])
+    return out
 
 
 def hook_card(fn: str) -> str:
@@ -241,7 +368,7 @@ def source_html(frame_or_event) -> str:
 def block_key(frame_or_event):
     """What identifies the source block an event shows (one block per function or card)."""
     kind, fn, fs, _ = resolve(frame_or_event)
-    return (kind, fn, fs.module if fs else None)
+    return (kind, fn, (fs.module, fs.name) if fs else None)
 
 
 def source_block(frame_or_event, prefix: str) -> str:
@@ -263,10 +390,15 @@ def source_block(frame_or_event, prefix: str) -> str:
 
 
 def source_line(frame_or_event):
-    """(line number to mark or None, 'file:line' or '') for an event's current frame."""
+    """(line number to mark or None, 'file:line' or '') for an event's current frame. The
+    model's wiring is never marked as if it were kernel code: an event a wiring line emits
+    marks the kernel-mirror line next to it (see kernel_line)."""
     kind, fn, fs, line = resolve(frame_or_event)
     if kind != "source":
         return None, ""
+    _, event = frame_of(frame_or_event)
+    forward = event is not None and getattr(event, "what", "") == "step"
+    line = kernel_line(fs, line, forward)
     return line, f"{fs.file}:{line}"
 
 

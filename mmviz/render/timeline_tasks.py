@@ -93,7 +93,7 @@ def draw_waits(plot, waits, holds):
             + (": never granted" if iv.end is None and stuck else "")
         width_px = (x1 - iv.start) * plot.px_per_event
         if width_px >= len(text) * 5.0 * plot.scale + 10:
-            plot.ax.text(iv.start + 0.4, y, text, ha="left", va="center", fontsize=plot.fs(7),
+            plot.ax.text(iv.start + 0.4, y, text, ha="left", va="center", fontsize=plot.fs(8),
                          color="black", zorder=5, bbox=dict(boxstyle="round,pad=0.1", fc="white",
                                                             ec="none", alpha=0.85))
 

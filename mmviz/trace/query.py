@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-JUMP_KINDS = ("hook", "lock", "error", "violation", "step", "switch")
+JUMP_KINDS = ("hook", "lock", "error", "violation", "step", "switch", "vma")
 POINTER_CALLS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "vm_ops->close",
                  "success_hook", "error_hook")
 
@@ -47,6 +47,7 @@ def targets(trace) -> dict:
       returns carrying -E..., e.g. the hook that fails; not every caller that passes it on)
     - violation: the lock checker reports a rule broken
     - step: a numbered step of spec §2.3 (S0..S11, E1, E2) starts
+    - vma: a VMA of the process is created, changed or removed (the layout changes)
     - switch: another task runs (a race of several tasks; `switches`)
     """
     out = {k: [] for k in JUMP_KINDS}
@@ -67,6 +68,9 @@ def targets(trace) -> dict:
             out["violation"].append(e.seq)
         if e.step:
             out["step"].append(e.seq)
+        snap = e.snapshot
+        if e.kind == "vma" or snap.del_ids or any(v.mm == 1 for v in snap.set_views):
+            out["vma"].append(e.seq)
     out["switch"] = [seq for seq, _, _ in switches(trace)]
     return out
 

@@ -103,6 +103,12 @@ def _frames(world, frame) -> tuple:
         for j in range(i, len(py)):
             if py[j][0] == name:
                 entry = py[j]
+                # A variant's body of this function (`_finish_v3` of mmap_action_finish),
+                # running inside it: its line is the kernel-mirror line, not the dispatch.
+                body = next((py[k] for k in range(i, j) if py[k][1] == entry[1]
+                             and _mirrors_kernel(py[k][1], py[k][0])), None)
+                if body is not None:
+                    entry = (entry[0], entry[1], body[2])
                 i = j + 1
                 break
         if entry is None:
@@ -110,6 +116,16 @@ def _frames(world, frame) -> tuple:
         else:
             out.append(Frame(name, _relative(entry[1]), entry[2], _kernel_source(entry[1], name)))
     return tuple(reversed(out))
+
+
+@functools.lru_cache(maxsize=None)
+def _mirrors_kernel(path, name) -> bool:
+    """A model helper whose body mirrors kernel code (one variant's version of a kernel
+    function, its docstring says 'Mirrors ...'), as opposed to model wiring."""
+    mod = sys.modules.get("mmviz.model." + os.path.splitext(os.path.basename(path))[0])
+    fn = getattr(mod, name, None) if mod is not None else None
+    return (name.startswith("_") and getattr(fn, "__kernel_source__", None) is None
+            and "Mirrors " in (getattr(fn, "__doc__", None) or ""))
 
 
 @functools.lru_cache(maxsize=None)

@@ -4,6 +4,8 @@
 - `ScenarioBuilder()`: compose a scenario with controls, record it, step through it.
 - `Compare(trace_a, trace_b)`: two traces side by side, steps aligned, differences marked.
 - `Predict(trace)`: predict the next state, then see it and why.
+- `Quiz(questions)`: multiple-choice questions, limited tries, a hint, the why, a score.
+- `ProgramRunner(world=None)`: type mmap/munmap/mprotect/touch calls, step through them.
 - `Explorer(race)`: every single-switch schedule of a race of two tasks, judged; step
   through the one you pick.
 
@@ -16,7 +18,8 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {"Stepper": "stepper", "ScenarioBuilder": "builder", "Compare": "compare",
-          "Predict": "predict", "Explorer": "explorer"}
+          "Predict": "predict", "Quiz": "quiz", "ProgramRunner": "program",
+          "Explorer": "explorer"}
 
 __all__ = list(_WHERE)
 

@@ -91,9 +91,20 @@ class ScenarioBuilder(W.VBox):
         try:
             scenario = custom.build_custom(o)
         except Exception as exc:
-            self._say(f"Cannot run this combination: {one_line(exc)}", "refused")
+            self._refused(exc)
             return
-        self._say(scenario.title, "ready")
+        self._say(scenario.title + (" — press Run: the stepper below shows the previous run"
+                                    if self.stepper is not None else ""), "ready")
+
+    def _refused(self, exc):
+        """Say why, and take away the previous run's stepper: it no longer matches the
+        controls, and a stepper beside a refusal reads as if it were this combination's."""
+        self._say(f"Cannot run this combination: {one_line(exc)}", "refused")
+        if self.stepper is not None:
+            self.stepper.close()
+            self.stepper = None
+            self.trace = None
+        self.output.children = []
 
     def _say(self, text, state):
         self.message = text if state != "ready" else ""
@@ -109,7 +120,7 @@ class ScenarioBuilder(W.VBox):
         try:
             trace = custom.run_custom(o)
         except Exception as exc:        # InputError: a refused combination; anything else: say so
-            self._say(f"Cannot run this combination: {one_line(exc)}", "refused")
+            self._refused(exc)
             return None
         from .stepper import Stepper
         if self.stepper is not None:

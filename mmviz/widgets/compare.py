@@ -4,9 +4,11 @@
     from mmviz.widgets import Compare
     Compare(record("mapped-fail-hidden", kernel="v3"), record("mapped-fail-hidden", kernel="v4"))
 
-One slider walks the aligned rows (`align.py`); each side shows the event of that row (or,
-where the row has none on that side, the state after its last event), its layout on an
-axis shared by both traces so boxes line up, and its lock timeline.
+One slider walks the aligned rows (`mmviz.trace.align`); each side shows the event of that
+row (or, where the row has none on that side, the state after its last event) and its layout
+on an address axis shared by both traces so boxes line up. Below them ONE lock timeline
+holds both runs on one x axis, the aligned row, with one cursor: the same moment of both
+runs is at the same x (`render.timeline.compare_timeline_picture`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ STATUS_STYLE = {"same": "", "changed": "background:#fff4d6;",
                 "only-a": "background:#fde2e1;", "only-b": "background:#dff3e4;"}
 STATUS_WORD = {"same": "", "changed": "changed", "only-a": "only in A", "only-b": "only in B"}
 LAYOUT_WIDTH_IN = 4.9        # two layouts side by side in a ~1000 px notebook
-TIMELINE_WIDTH_IN = 9.0      # timelines full width, one above the other (lanes need room)
+TIMELINE_WIDTH_IN = 9.0      # the one timeline of both runs, full width (lanes need room)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class CompareFrame:
     label: str
     table: str
     sides: tuple          # two (Frame, note HTML or "", shown: does the row have an event)
+    cursor_html: str = ""  # the cursor over the aligned timeline, at this row
 
 
 class _RowBuilder:
@@ -48,17 +51,27 @@ class _RowBuilder:
     def __init__(self, ta, tb, rows, scope):
         self.traces = (ta, tb)
         self.rows = rows
+        self._timeline = None
         snaps = [s for t in (ta, tb) for s in [t.initial, *(e.snapshot for e in t.events),
                                                t.final]]
         axis = axis_for(snaps)
         self.builders = tuple(
-            FrameBuilder(t, width=LAYOUT_WIDTH_IN, timeline_width=TIMELINE_WIDTH_IN,
+            FrameBuilder(t, width=LAYOUT_WIDTH_IN, timeline=False,
                          scope=scope, axis=axis, legend_traces=(other,))
             for t, other in ((ta, tb), (tb, ta)))
 
     @property
     def trace(self):
         return self.traces[0]
+
+    @property
+    def timeline(self):
+        """Both runs' lock timelines on one aligned x axis, drawn once."""
+        if self._timeline is None:
+            from ..render.timeline import compare_timeline_picture
+            self._timeline = compare_timeline_picture(*self.traces, self.rows,
+                                                      width=TIMELINE_WIDTH_IN)
+        return self._timeline
 
     def frame(self, k) -> CompareFrame:
         sides = []
@@ -75,11 +88,13 @@ class _RowBuilder:
             else:
                 note = ""
             sides.append((f, note, here is not None))
-        return CompareFrame(k, self._label(k), self.table(k), tuple(sides))
+        return CompareFrame(k, self._label(k), self.table(k), tuple(sides),
+                            self.timeline.cursor_html(k))
 
     def close(self):
         for b in self.builders:
             b.close()
+        self._timeline = None
 
     def _label(self, k):
         r = self.rows[k]
@@ -147,12 +162,11 @@ class Compare(SliderCursor, W.VBox):
         table = W.HTML("")
         table.add_class("mmviz-compare-table")
         self.panes.update({"table": table, "error": self.errors.widget})
-        columns, timelines = self._sides()
+        columns, timeline = self._sides()
         super().__init__(children=[self._info(), controls, table,
                                    W.HBox(columns, layout=W.Layout(flex_flow="row wrap",
                                                                    align_items="flex-start")),
-                                   W.HBox(timelines, layout=W.Layout(flex_flow="row wrap")),
-                                   self.errors.widget])
+                                   timeline, self.errors.widget])
         self.add_class("mmviz-compare")
         self.add_class(self._scope)
         self.slider.observe(self.errors.guard(WeakCall(self, "_on_index", pass_args=True)),
@@ -181,19 +195,16 @@ class Compare(SliderCursor, W.VBox):
                       layout=W.Layout(align_items="center", flex_flow="row wrap"))
 
     def _sides(self):
-        columns, timelines = [], []
-        self._layouts, self._cursors = [], []
+        columns = []
+        self._layouts = []
         for s, name in enumerate(("a", "b")):
             banner, narr = W.HTML(""), W.HTML("", layout=W.Layout(min_height="96px"))
             lay = LayoutPane(f"mmviz-layout-{name}")
-            tl = TimelinePane(self._rows.builders[s], f"mmviz-timeline-{name}")
             self._layouts.append(lay)
-            self._cursors.append(tl)
             banner.add_class(f"mmviz-banner-{name}")
             narr.add_class(f"mmviz-narration-{name}")
             self.panes.update({f"banner_{name}": banner, f"narration_{name}": narr,
-                               f"layout_{name}": lay.widget, f"timeline_{name}": tl.image,
-                               f"cursor_{name}": tl.cursor})
+                               f"layout_{name}": lay.widget})
             head = W.HTML("<div style='display:flex;gap:8px;align-items:flex-start'>"
                           f"<span style='background:#333;color:white;border-radius:4px;"
                           f"padding:1px 8px;font-weight:bold;font-size:15px'>{name.upper()}</span>"
@@ -201,12 +212,15 @@ class Compare(SliderCursor, W.VBox):
             columns.append(W.VBox([head, banner, narr, lay.box],
                                   layout=W.Layout(flex="1 1 470px", min_width="440px",
                                                   max_width="640px", margin="0 8px 0 0")))
-            timelines.append(W.VBox([W.HTML(f"<b style='font-size:12px;color:#444'>lock "
-                                            f"timeline of {name.upper()} "
-                                            f"({html.escape(self.traces[s].kernel)})</b>"),
-                                     tl.widget], layout=W.Layout(width="912px",
-                                                                 max_width="100%")))
-        return columns, timelines
+        ta, tb = self.traces
+        self._timeline = TimelinePane(
+            self._rows, "mmviz-timeline",
+            title=(f"lock timelines of A ({html.escape(ta.kernel)}) and B "
+                   f"({html.escape(tb.kernel)}) on one axis: the aligned row"),
+            picture=self._rows.timeline)
+        self.panes.update({"timeline": self._timeline.image, "cursor": self._timeline.cursor})
+        box = W.VBox([self._timeline.widget], layout=W.Layout(width="912px", max_width="100%"))
+        return columns, box
 
     def _info(self):
         ta, tb = self.traces
@@ -245,14 +259,14 @@ class Compare(SliderCursor, W.VBox):
         p["label"].value = cf.label
         p["table"].value = cf.table
         errors = []
-        for (f, note, here), name, lay, tl in zip(cf.sides, ("a", "b"), self._layouts,
-                                                  self._cursors):
+        self._timeline.cursor.value = ("<div style='position:relative;width:100%;height:100%;"
+                                       f"pointer-events:none'>{cf.cursor_html}</div>")
+        for (f, note, here), name, lay in zip(cf.sides, ("a", "b"), self._layouts):
             narr = f.narration_html if not note or f.index < 0 else (
                 f"<div style='opacity:0.55'>{f.narration_html}</div>")
             p[f"narration_{name}"].value = note + (narr if f.index >= 0 else "")
             p[f"banner_{name}"].value = f.banner_html if here else ""
             lay.show(f)
-            tl.show(f)
             errors += f.errors
         k = cf.index
         self.buttons["prev"].disabled = k <= 0

@@ -34,25 +34,30 @@ class LayoutPane:
             self.widget.value = frame.layout_png
             self._key = frame.layout_key
         if frame.layout_caption != self._caption:
-            self.caption.value = ("<div style='text-align:right;font-size:11px;color:#444'>"
-                                  f"{html.escape(frame.layout_caption)}</div>")
+            self.caption.value = (
+                "<div style='display:flex;justify-content:space-between;gap:8px;"
+                "font-size:11px;color:#444'><b style='font-size:12px'>address space "
+                "<span style='font-weight:normal'>(changed by this step: vermillion halo ▼)"
+                f"</span></b><span>{html.escape(frame.layout_caption)}</span></div>")
             self._caption = frame.layout_caption
 
 
 class TimelinePane:
     """The timeline picture drawn once; a cursor moved over it in the same grid cell."""
 
-    def __init__(self, builder, cls="mmviz-timeline"):
-        pic = builder.timeline
+    def __init__(self, builder, cls="mmviz-timeline", title="lock timeline", picture=None):
+        pic = picture or builder.timeline
         self.image = W.Image(value=pic.png, format="png",
                              layout=W.Layout(grid_area="tl", width="100%", max_width="100%"))
         self.image.add_class(cls)
         self.cursor = W.HTML("", layout=W.Layout(grid_area="tl", width="100%", height="100%",
                                                  margin="0", padding="0"))
         self.cursor.add_class(f"{cls}-cursor")
-        self.widget = W.GridBox([self.image, self.cursor], layout=W.Layout(
+        self.grid = W.GridBox([self.image, self.cursor], layout=W.Layout(
             grid_template_areas='"tl"', grid_template_columns="100%", width="100%"))
-        self.widget.add_class(f"{cls}-box")
+        self.grid.add_class(f"{cls}-box")
+        self.widget = (W.VBox([W.HTML(f"<b style='font-size:12px;color:#444'>{title}</b>"),
+                               self.grid]) if title else self.grid)
 
     def show(self, frame):
         self.cursor.value = ("<div style='position:relative;width:100%;height:100%;"
@@ -67,7 +72,8 @@ class MarksPane:
         self.widget.add_class("mmviz-marks")
 
     def show(self, frame):
-        css = "\n".join(c for c in (frame.callgraph_css, frame.source_css) if c)
+        css = "\n".join(c for c in (frame.callgraph_css, frame.source_css,
+                                     frame.callgraph_focus_css) if c)
         self.widget.value = f"<style>{css}</style>" if css else ""
 
 

@@ -6,10 +6,12 @@
     Predict(record("mapped-fail-hidden", kernel="v4"), at=[31, 46])  # ... or at these events
 
 Before each question point the reader can step freely through what is already revealed
-(the layout, the call graph and the narration), never past it: the slider's maximum is the
-event before the question. Check grades the chosen answer and shows the worked *why*
-(from the event's narration and its spec step); Continue reveals the event and moves on.
-There is no lock timeline here, because it would show the future.
+(the layout), never past it: the slider's maximum is the event before the question. While a
+question is open nothing on screen gives the answer away: the narration, the call stack and
+the function name are hidden (the last event's sentence often names what comes next), and
+so is the result in the header. Check records the prediction (`predictions`) before it says
+anything; a wrong try with tries left gets a hint, the last one the answer; then the worked
+*why* and the event itself. There is no lock timeline here, because it would show the future.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import ipywidgets as W
 
 from .. import exercises
 from ..render.frame import FrameBuilder
-from ..render.narration_html import header_html, result_text
+from ..render.narration_html import header_html
 from ._ui import ErrorPane, WeakCall, button, close_tree, scope_class
 from .frames import FrameStore
 from .panes import LayoutPane
@@ -29,11 +31,14 @@ from .panes import LayoutPane
 class Predict(W.VBox):
     """Predict-then-reveal over one trace. `questions`, `current`, `answer()`, `score`."""
 
-    def __init__(self, trace, at=None, *, prerender: bool = True):
+    def __init__(self, trace, at=None, *, prerender: bool = True, attempts: int = 2):
         points = _points(trace, at)
         self.trace = trace
-        self.questions = [exercises.question_at(trace, p) for p in points]
+        self.attempts = max(1, int(attempts))
+        self.questions = [exercises.question_at(trace, p, standalone=True) for p in points]
         self.results: list = [None] * len(self.questions)     # True / False once checked
+        self.tries: list = [0] * len(self.questions)
+        self.predictions: list = []                                    # every prediction, in order
         self.errors = ErrorPane()
         self._q = 0
         self.builder = FrameBuilder(trace, width=6.7, timeline=False, scope="." + scope_class())
@@ -49,8 +54,7 @@ class Predict(W.VBox):
         quiz = self._quiz()
         view = self._view(label)
         super().__init__(children=[
-            W.HTML(header_html(trace).replace(
-                result_text(trace.result), "?")),       # the result is a question too
+            W.HTML(header_html(trace, outcome=False)),   # the result is a question too
             quiz, W.HBox([self.slider, label, *self._nav],
                          layout=W.Layout(align_items="center", flex_flow="row wrap")),
             view, self.errors.widget])
@@ -122,6 +126,8 @@ class Predict(W.VBox):
     def _show_question(self):
         q = self.current
         self._revealed = False
+        if q is not None:
+            self.tries[self._q] = 0
         right, answered, total = self.score
         if q is None:
             self.prompt.value = (f"<div style='font-size:14px'><b>All done: {right} of {total} "
@@ -172,7 +178,21 @@ class Predict(W.VBox):
         if self.choices.value is None:
             self.feedback.value = "<span style='color:#8a6d00'>Pick an answer first.</span>"
             return None
-        ok = q.check(self.choices.value)
+        picked = self.choices.value
+        ok = q.check(picked)
+        self.tries[self._q] += 1
+        # The prediction is recorded before anything is revealed.
+        self.predictions.append({"question": self._q, "seq": q.seq, "prompt": q.prompt,
+                         "try": self.tries[self._q], "choice": picked, "right": ok})
+        if not ok and self.tries[self._q] < self.attempts:
+            left = self.attempts - self.tries[self._q]
+            self.feedback.value = (f"<div style='font-size:13px;margin-top:4px'><b style='color:"
+                                   f"#d1242f'>✘ Not {html.escape(str(picked))}.</b> <b>Hint:"
+                                   f"</b> {html.escape(q.hint or 'look again.')} ({left} "
+                                   f"tr{'ies' if left != 1 else 'y'} left)</div>")
+            self.choices.options = [c for c in self.choices.options if c != picked]
+            self.choices.value = None
+            return ok
         self.results[self._q] = ok
         verdict = ("<b style='color:#1a7f37'>✔ Right.</b>" if ok else
                    f"<b style='color:#d1242f'>✘ Not quite.</b> The answer is "
@@ -209,12 +229,26 @@ class Predict(W.VBox):
     def _on_index(self, change):
         self._apply(self._store.get(change["new"]))
 
+    @property
+    def is_open(self) -> bool:
+        """A question is waiting for its answer (what would give it away is hidden)."""
+        return self.current is not None and not self._revealed
+
     def _apply(self, f):
         p = self.panes
-        p["label"].value = f.label_html
-        p["narration"].value = f.narration_html
         self._layout.show(f)
-        p["callstack"].value = f.callstack
+        if self.is_open:
+            p["label"].value = f"<span style='font-size:13px'>event <b>{f.index}</b></span>"
+            p["narration"].value = ("<div style='color:#555;font-size:13px'><i>The narration, "
+                                    "the call stack and the current function are hidden while "
+                                    "you predict: the last sentence often names what comes "
+                                    "next. Step back through the pictures if you like.</i>"
+                                    "</div>")
+            p["callstack"].value = ""
+        else:
+            p["label"].value = f.label_html
+            p["narration"].value = f.narration_html
+            p["callstack"].value = f.callstack
         self._nav[0].disabled = f.index <= 0
         self._nav[1].disabled = f.index >= self.slider.max
 

@@ -44,8 +44,17 @@ def frag(source, tags=()):
     return md(source, "fragment", tags)
 
 
+NOTES_MARK = ("<small>▸ <b>Speaker notes</b> — for the lecturer (the deck shows them in its "
+              "speaker view, key S); collapsed in the notebook.</small>")
+
+
 def notes(source):
-    return md(source, "notes")
+    """Speaker notes: a notes-only cell (the deck puts it in reveal's speaker view), collapsed
+    in JupyterLab (`jupyter.source_hidden`) and marked as notes if opened."""
+    cell = md(NOTES_MARK + "\n\n" + textwrap.dedent(source).strip("\n"), "notes",
+              tags=("speaker-notes",))
+    cell["metadata"]["jupyter"] = {"source_hidden": True}
+    return cell
 
 
 def setup(source):
@@ -54,23 +63,27 @@ def setup(source):
 
 
 def exercises(n, predict_expr, seed, predict_intro, scenarios=None, count=4):
-    """The closing block every lesson shares: Predict, seeded questions, the answer check."""
-    pool = "" if scenarios is None else f",\n                      scenarios={list(scenarios)!r}"
+    """The closing block every lesson shares: Predict, the lesson's questions (its own pool,
+    mmviz.lessons.pools), the answer check. `seed`, `scenarios` and `count` are kept for the
+    old call sites: the pool decides."""
+    lesson = f"{n:02d}"
     return [
         slide(f"""
             ## Exercises
 
             1. **Predict.** {predict_intro} The widget stops before a few key
-               events and asks what happens next; then it shows you, and why.
-            2. **Questions.** Generated from seed `{seed}`: change the seed for a fresh set.
+               events and asks what happens next — with the narration hidden, since it
+               would give the answer away; then it shows you, and why.
+            2. **Questions.** Drawn from this lesson's goals: you get two tries, a hint after
+               the first, then the answer and the worked why; your score is kept.
+               `lesson_questions("{lesson}", seed=7)` gives a fresh set.
             3. **Check.** The last cell checks that the reference answers agree with
-               the questions (it is how the lesson is tested); reveal them when you
-               have tried.
+               the questions (it is how the lesson is tested).
             """),
         code(f"show_predict({predict_expr})", "subslide"),
-        code(f"questions = generate({seed}, n={count}{pool})\nshow_questions(questions)",
+        code(f'questions = lesson_questions("{lesson}")\nquiz = show_questions(questions)',
              "subslide"),
         code("print(check_reference_answers(questions))", "skip"),
-        code("# Uncomment to see the reference answers and why:\n# reveal_answers(questions)",
-             "skip"),
+        code("# When you have tried them all, the reference answers and why:\n"
+             "# reveal_answers(questions)", "skip"),
     ]

@@ -29,7 +29,7 @@ CELLS = [
         from mmviz.scenarios import names, record, get
         from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         P = 4096                      # one page
         RW = PROT_READ | PROT_WRITE

@@ -22,7 +22,7 @@ CELLS = [
                                    summarize_maps, maps_excerpt, compact_maps,
                                    check_reference_answers,
                                    reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         # A small stand-in for /proc/self/maps where this notebook does not run on Linux.
         SAMPLE_MAPS = '''\\
@@ -98,13 +98,14 @@ CELLS = [
     slide("""
         ## The whole address space, drawn
 
-        Each box is a VMA: **sky blue** anonymous, **orange hatched** file-backed. The axis
-        keeps the VMAs' relative sizes but squeezes every large hole into a `//` break with
-        its size written under it: the mapped part is a few hundred megabytes of a 128 TiB
-        space.
+        Each box is a VMA: **sky blue** anonymous, **striped sky blue** `[stack]`/`[heap]`,
+        **grey dotted** the kernel's own `[vdso]`/`[vvar]`, **orange hatched** file-backed.
+        Box widths follow the **log** of each VMA's size (4 KiB and 40 MiB side by side), and
+        every large hole is squeezed into a `//` break with its size under it; an address
+        under each row and after each break says where you are.
         """),
     code("""
-        show_layout(w, title="this notebook's process", figsize=(9.6, 4.6), rows=5)
+        show_layout(w, title="this notebook's process", figsize=(9.6, 5.4), rows=5)
         """, "-", tags=("hide-input",)),
     notes("""
         Point out the two clusters: the executable and heap low down (0x55...), everything

@@ -21,7 +21,7 @@ CELLS = [
         from mmviz.live import available
         from mmviz.lessons import (show_stepper, show_predict, show_questions, strip,
                                    live_compare, check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         P = 4096
         RW = PROT_READ | PROT_WRITE
@@ -64,8 +64,9 @@ CELLS = [
         """),
     code('show_stepper(record("anon-merge-both"))', "-", tags=("hide-input",)),
     notes("""
-        Use the "vma ▶" style jumps: vma#1 grows to [0x10000000,0x10005000) and vma#2 is
-        merged away. Both are write-locked first. map_count goes from 2 to 1.
+        Use the **vma ▶** jump (it stops where a VMA is created, changed or removed): vma#1
+        grows to [0x10000000,0x10005000) and vma#2 is merged away. Both are write-locked
+        first. map_count goes from 2 to 1.
         """),
     slide("""
         ## Splitting: `mprotect` and `munmap` in the middle

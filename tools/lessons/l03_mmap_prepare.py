@@ -21,7 +21,7 @@ CELLS = [
         from mmviz.lessons import (say, show_stepper, show_before_after, show_predict,
                                    show_questions, outcome, strip, check_reference_answers,
                                    reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         P = 4096
         RW = PROT_READ | PROT_WRITE

@@ -18,7 +18,7 @@ CELLS = [
         from mmviz.lessons import (say, show_stepper, show_before_after, show_predict,
                                    show_questions, outcome, strip, check_reference_answers,
                                    reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         """),
     sub("""
         ## How a call gets there
@@ -57,7 +57,7 @@ CELLS = [
         `/mnt/notes` is a regular file converted to `mmap_prepare`. Use **hook ▶** to jump
         between the driver's callbacks and **lock ▶** between lock changes.
         """),
-    code('file_prepare = record("file-prepare")\nshow_stepper(file_prepare)', "-",
+    code('file_prepare = record("file-prepare")\nshow_stepper(file_prepare, view="timeline")', "-",
          tags=("hide-input",)),
     notes("""
         Stop at: S3 (the hook sees only the descriptor, no VMA exists); S7 (write-lock, then

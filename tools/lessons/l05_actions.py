@@ -20,7 +20,7 @@ CELLS = [
         from mmviz.scenarios import Scenario, record, run
         from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         P = 4096
         A = 0x10000000

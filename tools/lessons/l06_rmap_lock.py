@@ -17,7 +17,7 @@ CELLS = [
         from mmviz.scenarios import record
         from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome,
                                    lock_timeline, check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         """),
     sub("""
         ## The file rmap: `i_mmap`
@@ -56,7 +56,8 @@ CELLS = [
         run yet.
         """),
     code('print(lock_timeline(record("file-prepare")))', "fragment"),
-    frag("`█` = held at that point of the trace; the step labels are on top."),
+    frag("`#` = held at that point of the trace (one column is a slice of events); the "
+         "step labels are on top."),
     slide("""
         ## Why hide a VMA?
 
@@ -77,7 +78,8 @@ CELLS = [
         Use **lock ▶** to jump between lock events: note *where* `i_mmap_rwsem` is
         released.
         """),
-    code('show_stepper(record("mapped-fail-hidden", kernel="v4"))', "-", tags=("hide-input",)),
+    code('show_stepper(record("mapped-fail-hidden", kernel="v4"), view="timeline")', "-",
+         tags=("hide-input",)),
     sub("""
         ## v4: one place releases the lock
 

@@ -20,7 +20,7 @@ CELLS = [
                                    outcome, outcome_matrix, lock_timeline,
                                    check_reference_answers,
                                    reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         """),
     sub("""
         ## Four versions (spec §0.1, docs/variants.md)

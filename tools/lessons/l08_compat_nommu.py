@@ -20,7 +20,7 @@ CELLS = [
         from mmviz.scenarios import Scenario, record, run
         from mmviz.lessons import (say, show_stepper, show_predict, show_questions, outcome, strip,
                                    lock_timeline, check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
 
         P = 4096
         A = 0x10000000
@@ -60,7 +60,9 @@ CELLS = [
 
         The VMA compat works on is the one the *outer* `mmap()` is still building: it is not
         in the VMA tree and not in any `i_mmap`, so no rmap walker can find it — it is
-        hidden by construction, and **no rmap lock was taken**.
+        hidden by construction, and compat takes **no rmap lock to hide it**. (The short
+        `i_mmap_rwsem(/mnt/lower)` bar near the end is the outer `__mmap_region` linking
+        the finished VMA into the lower file's `i_mmap`: taken and released at once.)
 
         v4's finish releases the rmap lock whenever the flag is set. Left set, it would
         release a lock nobody holds.

@@ -20,9 +20,10 @@ CELLS = [
         from mmviz.model.errno import Errno
         from mmviz.scenarios import Scenario, run
         from mmviz.lessons import (show_builder, show_compare, show_stepper, show_predict,
-                                   show_questions, outcome, strip, check_reference_answers,
-                                   reveal_answers)
-        from mmviz.exercises import generate
+                                   show_questions, show_program, outcome, strip,
+                                   check_reference_answers, reveal_answers)
+        from mmviz.lessons.capstone import Capstone
+        from mmviz.lessons import lesson_questions
 
         P = 4096
         RW = PROT_READ | PROT_WRITE
@@ -100,45 +101,21 @@ CELLS = [
         }
         """, "fragment"),
     code("""
-        def capdev_setup(world):
-            return {"fd": world.open_driver(DriverSpec(
-                "pfn-remap", name="capdev", hide=True, fail={"success_hook": -Errno.EINVAL}))}
-
-        def map_four_pages(world, ctx):
-            return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
-
-        capdev = Scenario("capdev", "The capstone driver", "hide + REMAP_PFN + failing "
-                          "success_hook", capdev_setup, map_four_pages)
-
-        def observed(trace):
-            r = trace.result
-            ret = "deadlock" if r.outcome == "deadlock" else (f"-{r.errno}" if r.errno else "ok")
-            return (ret, len(trace.final.vmas), bool(trace.violations))
-
-        for kernel, guess in my_prediction.items():
-            seen = observed(run(capdev, kernel=kernel))
-            verdict = "not predicted yet" if guess is None else (
-                "right" if tuple(guess) == seen else "look again")
-            print(f"{kernel:8s} {verdict}")
-        """, "skip"),
-    code("""
-        # The reference answer, checked against the model (this is what the tests run).
-        CAPDEV_REFERENCE = {
-            "baseline": ("-EINVAL", 1, False),  # hook error returned directly: VMA stays
-            "v3": ("-EINVAL", 1, False),        # same in v3; the lock was released once
-            "v4": ("-EINVAL", 0, False),        # common error path: unlock, then unmap
-        }
-        for kernel, want in CAPDEV_REFERENCE.items():
-            assert observed(run(capdev, kernel=kernel)) == want, kernel
-        print("capstone part 1: the reference answer matches the model")
+        # Record your prediction, then check it: right / look again per version, never the
+        # answer (three checks). cap.reveal("capdev") shows the answer and why, afterwards.
+        cap = Capstone()
+        print(cap.predict("capdev", my_prediction))
+        print(cap.check("capdev"))
         """, "skip"),
     sub("""
         ## Capstone, part 1: see it
 
-        Compare the version you found hardest to predict with v4.
+        Compare the version you found hardest to predict with v4: set `hardest` and run the
+        cell again.
         """),
     code("""
-        show_compare(run(capdev, kernel="v3"), run(capdev, kernel="v4"))
+        hardest = "v3"          # the version you found hardest: "baseline" or "v3"
+        show_compare(cap.run("capdev", hardest), cap.run("capdev", "v4"))
         """, "-", tags=("hide-input",)),
     notes("""
         Discussion points: baseline and v3 both return the hook's error without unmapping
@@ -151,33 +128,38 @@ CELLS = [
         A process has 4 pages of anonymous memory at `A`. It maps a file over them with
         `MAP_FIXED`; the file's driver hides its VMA from the rmap and its `->mapped` fails
         with `-EIO`. Predict, for each version, what `mmap()` returns, what is left at `A`,
-        and whether the lock checker complains. Then run the next cell.
+        and whether the lock checker complains; record it and check it.
         """),
     code("""
-        def late_setup(world):
-            world.mmap(A, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
-            return {"fd": world.open_driver(DriverSpec(
-                "regular", name="late", hide=True, fail={"mapped": -Errno.EIO}))}
-
-        late = Scenario("late-mapped-fail", "MAP_FIXED, hidden, ->mapped fails", "",
-                        late_setup, map_four_pages)
-        for kernel in ("baseline", "v3", "v4"):
-            print(f"{kernel:8s}", observed(run(late, kernel=kernel)))
+        my_prediction_2 = {
+            "baseline": None,
+            "v3": None,
+            "v4": None,
+        }
+        print(cap.predict("late", my_prediction_2))
+        print(cap.check("late"))
         """, "fragment"),
     code("""
-        LATE_REFERENCE = {
-            "baseline": ("ok", 1, False),      # no ->mapped in the baseline: nothing fails
-            "v3": ("-EIO", 0, True),           # double unlock; the old memory is gone too
-            "v4": ("-EIO", 0, False),          # clean error, but still a hole
-        }
-        for kernel, want in LATE_REFERENCE.items():
-            assert observed(run(late, kernel=kernel)) == want, kernel
-        print("capstone part 2: the reference answer matches the model")
+        # After your predictions: the answer and why (the reference answers live in
+        # mmviz/lessons/capstone.py, not in this notebook).
+        # print(cap.reveal("capdev")); print(cap.reveal("late"))
         """, "skip"),
     frag("""
         Even the fixed kernel leaves a **hole**: once `__mmap_setup()` has zapped the old
         pages, a failure can only leave the range empty. Your anonymous memory is gone.
         """),
+    slide("""
+        ## Your own program
+
+        Type `mmap` / `munmap` / `mprotect` / `touch` calls, one per line, with `base`, `P`
+        and constants such as `PROT_READ|PROT_WRITE`; **Run** steps through them with every
+        view, **check against this kernel** replays them with real system calls.
+        """),
+    code("""
+        runner = show_program()
+        # Start from this notebook's own address space instead:
+        # runner = show_program(maps=open("/proc/self/maps").read())
+        """, "-", tags=("hide-input",)),
     sub("""
         ## Where to go next
 
@@ -189,6 +171,6 @@ CELLS = [
         - This model: `mmviz/model/mmap_region.py`, `vma_merge.py`, `mmap_action.py`; every
           function names the kernel file it mirrors.
         """),
-    *exercises(9, 'run(capdev, kernel="baseline")', 109,
+    *exercises(9, 'cap.run("capdev", "baseline")', 109,
                "The capstone driver on the **baseline** kernel."),
 ]
