@@ -22,7 +22,7 @@ RANK = {
     "trace": 1,
     "scenarios": 2,
     "render": 3,
-    "exercises": 4, "exercises_races": 4,
+    "exercises": 4, "exercises_races": 4, "exercises_space": 4,
     "widgets": 5,
     "lessons": 6, "cli": 6,
     "__init__": 7, "__main__": 7,

@@ -67,18 +67,25 @@ SEEDS = {lesson: 100 + int(lesson) for lesson in POOLS}
 
 
 RACE_LESSONS = {"10": (110, 4)}      # lesson 10 asks about races: mmviz.exercises_races
+SPACE_LESSONS = {"11": (111, 6)}     # lesson 11: mremap, fork, madvise, mlock (exercises_space)
 
 
 def lesson_questions(lesson: str, seed=None, n=None) -> list:
-    """The questions of lesson `lesson` ("00".."10"): its pool, its seed (or another seed
-    for a fresh set). Lesson 10's are `exercises_races.race_questions`."""
+    """The questions of lesson `lesson` ("00".."11"): its pool, its seed (or another seed
+    for a fresh set). Lesson 10's are `exercises_races.race_questions`, lesson 11's
+    `exercises_space.space_questions`."""
     from ..model.errors import InputError
     if str(lesson) in RACE_LESSONS:
         from ..exercises_races import race_questions
         s, k = RACE_LESSONS[str(lesson)]
         return race_questions(s if seed is None else seed, k if n is None else n)
+    if str(lesson) in SPACE_LESSONS:
+        from ..exercises_space import space_questions
+        s, k = SPACE_LESSONS[str(lesson)]
+        return space_questions(s if seed is None else seed, k if n is None else n)
     pool = POOLS.get(str(lesson))
     if pool is None:
-        raise InputError(f"no lesson {lesson!r}; the lessons are " + ", ".join(POOLS))
+        raise InputError(f"no lesson {lesson!r}; the lessons are "
+                         + ", ".join([*POOLS, *RACE_LESSONS, *SPACE_LESSONS]))
     return generate(SEEDS[str(lesson)] if seed is None else seed, pool.n if n is None else n,
                     kinds=pool.kinds, pairs=pool.pairs)
