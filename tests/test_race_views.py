@@ -166,3 +166,26 @@ def test_badges_are_part_of_the_picture_and_its_words(truncate_v3):
     # the same VMAs without the badge are another picture
     assert fb.layout_key(t.events[i].snapshot, f.changed) != f.layout_key
     assert fb.layout_png(fb.layout_key(t.events[i].snapshot, f.changed)) != f.layout_png
+
+
+def test_compare_two_kernels_of_a_race_shares_the_task_lanes(truncate_v3):
+    """Compare draws both runs of a race on one aligned axis: each task's lane group once,
+    both runs' waits (dotted, B dashed) in it, and builds as a widget."""
+    from mmviz.render.timeline import compare_timeline_figure
+    from mmviz.trace.align import align
+    v4 = record("race-hugetlbfs-truncate", kernel="v4")
+    rows = align(truncate_v3, v4)
+    fig = compare_timeline_figure(truncate_v3, v4, rows)
+    ax = fig.axes[0]
+    names = [t.get_text().replace("\n", "") for t in ax.get_yticklabels()]
+    assert names[0] == "A[1] runs" and names.count("B[2] runs") == 1
+    assert "B[2]: i_mmap_rwsem(/dev/hugepages/huge)" in names
+    waits = [c for c in ax.collections if (c.get_gid() or "").startswith("mmviz-wait-")]
+    assert len(waits) == 2                            # one per run
+    assert {getattr(c, "_mmviz_side", None) for c in waits} == {"A", "B"}
+    runs = [c for c in ax.collections if c.get_gid() == "mmviz-task-runs"]
+    assert len(runs) == 2
+    pytest.importorskip("ipywidgets")
+    from mmviz.widgets import Compare
+    c = Compare(truncate_v3, v4)
+    assert c is not None

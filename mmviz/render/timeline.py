@@ -208,14 +208,15 @@ def _draw_trace(plot):
 
 
 def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=None,
-          left_in=None, xlabel="event", ticks=True, lane_names=None):
+          left_in=None, xlabel="event", ticks=True, lane_names=None, keys=None):
     """The axes of one trace's lanes, `height_in` tall from `bottom_in` up (in a race, a
-    group of lanes per task: `_lane_keys`)."""
+    group of lanes per task: `_lane_keys`). lane_names (and their keys, if not the names):
+    given lanes, as when two traces share them."""
     from matplotlib.ticker import MaxNLocator
     if lane_names is None:
         keys, lane_names, intervals, runs, waits = _lane_keys(trace, intervals)
     else:
-        keys, runs, waits = lane_names, [], []
+        keys, runs, waits = (lane_names if keys is None else keys), [], []
     W = fig.get_figwidth()
     H = fig.get_figheight()
     n = max(len(trace.events), 1) if n is None else max(n, 1)
@@ -391,11 +392,17 @@ def _legend(plot, hooks, errs, warns):
                                  violations=bool(plot.trace.violations))
     if not swatches:
         return
-    cols = _legend_cols(swatches, plot.W, plot.scale)
-    plot.fig.legend(handles=legend_handles(swatches, plot.scale), loc="lower center",
-                    ncol=min(len(swatches), cols), fontsize=plot.fs(MIN_FONT),
-                    frameon=False, handlelength=1.8, columnspacing=1.2,
-                    bbox_to_anchor=(0.5, 0.0))
+    cols = min(len(swatches), _legend_cols(swatches, plot.W, plot.scale))
+    renderer = plot.fig.canvas.get_renderer()
+    room = plot.fig.get_figwidth() * plot.fig.dpi - 4
+    while True:                     # the estimate can be generous: measure, drop a column
+        leg = plot.fig.legend(handles=legend_handles(swatches, plot.scale), loc="lower center",
+                              ncol=cols, fontsize=plot.fs(MIN_FONT), frameon=False,
+                              handlelength=1.8, columnspacing=1.2, bbox_to_anchor=(0.5, 0.0))
+        if cols <= 2 or leg.get_window_extent(renderer).width <= room:
+            return
+        leg.remove()
+        cols -= 1
 
 
 def _legend_cols(swatches, width, scale) -> int:
@@ -526,11 +533,15 @@ def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, s
     same moment of both runs is at the same x and a hold that differs is seen at once (a
     row where only one run has an event shows nothing for the other). `cursor`: a row."""
     from ._mpl import new_figure, rc
-    ia, ib = lock_intervals(trace_a), lock_intervals(trace_b)
+    ka, la, ia, ra, wa = _lane_keys(trace_a, lock_intervals(trace_a))
+    kb, lb, ib, rb, wb = _lane_keys(trace_b, lock_intervals(trace_b))
     ma, mb = row_maps(rows)
     n = max(len(rows), 1)
-    union = sorted(set(lanes(trace_a, ia)[:-2]) | set(lanes(trace_b, ib)[:-2]),
-                   key=lock_order_key) + [HOOKS_LANE, EVENTS_LANE]
+    label = dict(zip(ka, la))
+    label.update(zip(kb, lb))
+    keys = sorted(set(ka[:-2]) | set(kb[:-2]), key=_shared_lane_order(trace_a, trace_b)) \
+        + [HOOKS_LANE, EVENTS_LANE]
+    union = [label[k] for k in keys]
     nv = min(len(trace_a.violations), 3) + min(len(trace_b.violations), 3)
     left, chars = _left_in(union, width, scale)
     left += 0.25 * scale                       # room for the A / B tags
@@ -543,14 +554,20 @@ def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, s
     with rc():
         fig = new_figure((width, H))
         pa = _axes(fig, trace_a, ia, bottom, H - top - bottom, scale, xmap=ma, n=n,
-                   left_in=left, lane_names=union,
+                   left_in=left, lane_names=union, keys=keys,
                    xlabel=("aligned row: the same x is the same moment of both runs"
                            if max_height is None else None))
+        pa.runs, pa.waits = ra, wa
         pb = _Plot(fig, pa.ax, trace_b, ib, pa.lane_of, n, width, pa.narrow, scale, mb,
-                   pa.plot_w)
+                   pa.plot_w, keys=keys, runs=rb, waits=wb, left=pa.left)
         pa.dy, pa.hh, pa.tag = -0.21, 0.17, names[0]
         pb.dy, pb.hh, pb.tag = 0.21, 0.17, names[1]
+        if trace_a.tasks or trace_b.tasks:
+            group_rules(pa, keys)
         for plot in (pa, pb):
+            if plot.trace.tasks:
+                draw_runs(plot, plot.runs)
+                draw_waits(plot, plot.waits, plot.intervals)
             _lock_bars(plot)
             plot.hooks = _hook_bars(plot)
             plot.marks = _error_marks(plot)
@@ -565,7 +582,8 @@ def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, s
         pa.ax.tick_params(axis="y", pad=14 * scale)
         if cursor is not None:
             draw_cursor(pa.ax, cursor)
-        merged = _Plot(fig, pa.ax, trace_a, ia + ib, pa.lane_of, n, width, width < 8, scale)
+        merged = _Plot(fig, pa.ax, trace_a, ia + ib, pa.lane_of, n, width, width < 8, scale,
+                       runs=ra + rb, waits=wa + wb)
         merged.trace = _Both(trace_a, trace_b)
         _legend(merged, pa.hooks + pb.hooks, pa.marks[0] + pb.marks[0],
                 pa.marks[1] + pb.marks[1])
@@ -574,6 +592,20 @@ def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, s
                      ha="center", va="top", fontsize=MIN_FONT * scale, color="#333333")
     fig._mmviz_axes = (pa.ax, pa.ax)
     return fig
+
+
+def _shared_lane_order(trace_a, trace_b):
+    """Sort key of the lanes two traces share: locks in lock order; in a race each task's
+    group (in the order the traces list the tasks), its "runs" lane first."""
+    pids = [pid for t in (trace_a, trace_b) for pid, _c, _g in t.tasks]
+
+    def key(k):
+        if isinstance(k, tuple):
+            pid, lock = k
+            return (1, pids.index(pid) if pid in pids else len(pids), lock is not None,
+                    lock_order_key(lock) if lock else ())
+        return (0, 0, False, lock_order_key(k))
+    return key
 
 
 def compare_key(trace_a, trace_b, names=("A", "B")) -> str:

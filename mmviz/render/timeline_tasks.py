@@ -49,10 +49,12 @@ def draw_runs(plot, runs):
     """A thin dark bar while a task has the CPU."""
     from matplotlib.collections import PolyCollection
     polys = []
+    h = 0.12 * plot.hh / 0.28          # thinner when two traces share the lane (Compare)
     for iv in runs:
-        y = plot.lane_of[(iv.pid, None)]
-        x0, x1 = iv.start - 0.5, (iv.end - 0.5 if iv.end is not None else plot.n - 0.5)
-        polys.append([(x0, y - 0.12), (x0, y + 0.12), (x1, y + 0.12), (x1, y - 0.12)])
+        y = plot.lane_of[(iv.pid, None)] + plot.dy
+        x0 = plot.x(iv.start) - 0.5
+        x1 = plot.x(iv.end) - 0.5 if iv.end is not None else plot.n - 0.5
+        polys.append([(x0, y - h), (x0, y + h), (x1, y + h), (x1, y - h)])
     if polys:
         pc = PolyCollection(polys, facecolors=RUN_COLOUR, edgecolors=RUN_COLOUR, zorder=2)
         pc.set_gid("mmviz-task-runs")
@@ -63,37 +65,40 @@ def draw_waits(plot, waits, holds):
     """Each wait: a dotted bar on the waiter's lane of that lock, and an arrow to the lane of
     each task that held the lock when the wait began."""
     from matplotlib.collections import PolyCollection
-    by_fam = {}
+    by_fam, h = {}, plot.hh
     for iv in waits:
-        y = plot.lane_of[(iv.pid, iv.lock)]
-        x0, x1 = iv.start, (iv.end if iv.end is not None else plot.n - 0.5)
+        y = plot.lane_of[(iv.pid, iv.lock)] + plot.dy
+        x0, x1 = plot.x(iv.start), (plot.x(iv.end) if iv.end is not None else plot.n - 0.5)
         by_fam.setdefault(lock_family(iv.lock), []).append(
-            [(x0, y - 0.28), (x0, y + 0.28), (x1, y + 0.28), (x1, y - 0.28)])
+            [(x0, y - h), (x0, y + h), (x1, y + h), (x1, y - h)])
     for fam, polys in by_fam.items():
         pc = PolyCollection(polys, facecolors=WAIT_STYLE["face"], edgecolors=LOCK_COLOURS[fam],
                             hatch=WAIT_STYLE["hatch"], linestyles=[WAIT_STYLE["linestyle"]],
                             linewidths=WAIT_STYLE["lw"], zorder=2)
         pc.set_gid(f"mmviz-wait-{fam}")
+        pc._mmviz_side = plot.tag
         plot.ax.add_collection(pc)
     stuck = plot.trace.result.outcome == "deadlock"
     for iv in waits:
-        y = plot.lane_of[(iv.pid, iv.lock)]
-        x1 = iv.end if iv.end is not None else plot.n - 0.5
+        y = plot.lane_of[(iv.pid, iv.lock)] + plot.dy
+        x0 = plot.x(iv.start)
+        x1 = plot.x(iv.end) if iv.end is not None else plot.n - 0.5
         names = []
-        for h in iv.holders:
-            target = plot.lane_of.get((h, iv.lock))
+        for holder in iv.holders:
+            target = plot.lane_of.get((holder, iv.lock))
             if target is None:
                 continue
-            names.append(task_name(plot.trace, h))
-            plot.ax.annotate("", xy=(iv.start, target + (0.3 if target < y else -0.3)),
-                             xytext=(iv.start, y + (-0.3 if target < y else 0.3)),
+            target += plot.dy
+            names.append(task_name(plot.trace, holder))
+            plot.ax.annotate("", xy=(x0, target + (h + 0.02 if target < y else -h - 0.02)),
+                             xytext=(x0, y + (-h - 0.02 if target < y else h + 0.02)),
                              zorder=6, arrowprops=dict(arrowstyle="-|>", color="black", lw=1.3,
                                                        shrinkA=0, shrinkB=0))
         text = ("waits for " + ", ".join(names) if names else "waits") \
             + (": never granted" if iv.end is None and stuck else "")
-        width_px = (x1 - iv.start) * plot.px_per_event
+        width_px = (x1 - x0) * plot.px_per_event
         if width_px >= len(text) * 5.0 * plot.scale + 10:
-            plot.ax.text(iv.start + 0.4, y, text, ha="left", va="center", fontsize=plot.fs(8),
+            plot.ax.text(x0 + 0.4, y, text, ha="left", va="center", fontsize=plot.fs(8),
                          color="black", zorder=5, bbox=dict(boxstyle="round,pad=0.1", fc="white",
                                                             ec="none", alpha=0.85))
 
@@ -101,7 +106,7 @@ def draw_waits(plot, waits, holds):
 def group_rules(plot, keys):
     """A rule above each task's group of lanes (the first one excepted)."""
     for y, key in enumerate(keys):
-        if key[1] is None and y > 0:
+        if isinstance(key, tuple) and key[1] is None and y > 0:
             plot.ax.axhline(y - 0.5, color="#9a9a9a", lw=1.0, zorder=1)
 
 
