@@ -68,7 +68,16 @@ def test_trace_stack_lines_point_into_the_named_function():
             fn = getattr(mod, f.fn)
             fn = getattr(fn, "__wrapped__", fn)
             lines, first = inspect.getsourcelines(fn)
-            assert first <= f.line < first + len(lines), (f, first, len(lines))
+            if not first <= f.line < first + len(lines):
+                # or inside the variant's body the function dispatches to (`_finish_v4` of
+                # mmap_action_finish): a helper of the same module, called by it, whose
+                # docstring says which kernel code it mirrors
+                body = [b for name, b in vars(mod).items() if inspect.isfunction(b)
+                        and name.startswith("_") and f"{name}(" in "".join(lines)
+                        and "Mirrors " in (b.__doc__ or "")
+                        and 0 <= f.line - inspect.getsourcelines(b)[1]
+                        < len(inspect.getsourcelines(b)[0])]
+                assert body, (f, first, len(lines))
             assert f.kernel_source and f.kernel_source.startswith(("mm/", "include/"))
             checked += 1
     assert checked > 100

@@ -22,7 +22,7 @@ CELLS = [
         from mmviz.scenarios import record
         from mmviz.lessons import (show_stepper, show_predict, show_questions, strip,
                                    snapshot_of, check_reference_answers, reveal_answers)
-        from mmviz.exercises import generate
+        from mmviz.lessons import lesson_questions
         from mmviz.render.rmap_view import rmap_walk_png, rmap_walk_text
         from IPython.display import Image
 
