@@ -91,6 +91,26 @@ def test_static_pictures_say_their_smallest_text(monkeypatch):
         assert 'alt="' in markup and "vma#" in markup
 
 
+def test_static_rmap_walk_pictures_say_their_smallest_text_and_alternative(monkeypatch):
+    import re
+    from mmviz import World
+    from mmviz.model.errors import InputError
+    monkeypatch.setenv("MMVIZ_STATIC", "1")
+    w = World()
+    w.mmap(0x10000000, 4 * 4096, 3, 0x22 | 0x10)
+    w.touch(0x10001000, 1)
+    child = w.fork()
+    child.touch(0x10001000, 2)
+    walk = w.rmap_walk(0x10001000)
+    for part in ("lanes", "tree", "both"):
+        markup = _displayed(lessons.show_rmap_walk, walk, w, part)[0].data["text/html"]
+        px = float(re.search(r'data-min-font-px="([\d.]+)"', markup).group(1))
+        assert px >= 18.5, (part, px)
+        assert "rmap_walk_anon visits" in html.unescape(markup)   # the walk in words
+    with pytest.raises(InputError):
+        lessons.show_rmap_walk(walk, w, "all")
+
+
 def test_static_exercises_show_text_not_widgets(monkeypatch):
     monkeypatch.setenv("MMVIZ_STATIC", "1")
     qs = lessons.lesson_questions("05")[:2]

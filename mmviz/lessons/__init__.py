@@ -13,7 +13,7 @@ IPython and ipywidgets are imported only when a helper runs. One module per job:
 
 | module | what |
 | --- | --- |
-| `display` | live or static: the steppers, Compare, the Builder, the Explorer, layout and timeline pictures |
+| `display` | live or static: the steppers, Compare, the Builder, the Explorer, layout, timeline and rmap-walk pictures |
 | `traces` | a trace in words: `say`, `outcome`, `outcome_matrix`, `strip`, `lock_timeline` |
 | `maps_text` | a /proc/PID/maps text made readable: `compact_maps`, `summarize_maps`, `maps_excerpt` |
 | `questions` | `show_predict`, `show_questions` (a `Quiz`), `show_program`, `check_reference_answers`, `reveal_answers` |
@@ -25,8 +25,8 @@ IPython and ipywidgets are imported only when a helper runs. One module per job:
 """
 
 from .display import (STATIC_ENV, STEPPER_HEIGHT, show_before_after, show_builder,  # noqa: F401
-                      show_compare, show_explorer, show_layout, show_stepper, show_timeline,
-                      static_mode, stepper_iframe)
+                      show_compare, show_explorer, show_layout, show_rmap_walk, show_stepper,
+                      show_timeline, static_mode, stepper_iframe)
 from .live_check import live_compare  # noqa: F401
 from .maps_text import compact_maps, maps_excerpt, summarize_maps  # noqa: F401
 from .pools import POOLS, lesson_questions  # noqa: F401
@@ -37,7 +37,7 @@ from .traces import (OutcomeMatrix, lock_timeline, outcome, outcome_matrix, say,
 
 __all__ = ["STATIC_ENV", "STEPPER_HEIGHT", "static_mode", "stepper_iframe", "show_stepper",
            "show_compare", "show_builder", "show_layout", "show_before_after", "show_timeline",
-           "show_explorer", "say",
+           "show_explorer", "show_rmap_walk", "say",
            "outcome", "outcome_matrix", "OutcomeMatrix", "snapshot_of", "strip",
            "lock_timeline", "maps_excerpt", "compact_maps", "summarize_maps", "show_predict",
            "show_questions", "show_program", "check_reference_answers", "reveal_answers",

@@ -167,6 +167,27 @@ def show_timeline(trace, width: float = 9.6, scale: float = 1.0):
     _png(pic.png, pic.min_font_px, pic.alt)
 
 
+def show_rmap_walk(walk, world_or_snapshot=None, part: str = "both"):
+    """An rmap walk (World.rmap_walk) drawn: the lanes of the processes it visits, the
+    anon_vma tree (or the file's i_mmap order), or both; its text as the alternative. In the
+    slides across the slide at the lecture scale (show the parts on separate slides there)."""
+    from ..model.errors import InputError
+    from ..render._mpl import min_font_px
+    from ..render.rmap_view import rmap_walk_figure, rmap_walk_text
+    from .traces import snapshot_of
+    parts = {"both": ("lanes", "tree"), "lanes": ("lanes",), "tree": ("tree",)}.get(part)
+    if parts is None:
+        raise InputError(f"part must be 'both', 'lanes' or 'tree', not {part!r}")
+    snap = snapshot_of(world_or_snapshot) if hasattr(world_or_snapshot, "mm") \
+        else world_or_snapshot
+    width, scale = 9.5, 1.0
+    if static_mode():
+        from ..render.stepper_html import LECTURE_SCALE
+        width, scale = LECTURE_WIDTH_IN, LECTURE_SCALE
+    fig = rmap_walk_figure(walk, snap, scale=scale, width=width, parts=parts)
+    _png(_to_png(fig), min_font_px(fig), rmap_walk_text(walk))
+
+
 def show_explorer(race, kernel: str = "v4", height: int = STEPPER_HEIGHT - 170):
     """A race's schedules judged: the Explorer widget live; in the slides the table and the
     HTML stepper of the shortest failing schedule (or of the serial run if none fails)."""

@@ -23,8 +23,8 @@ CELLS = [
         from mmviz.lessons import (show_stepper, show_predict, show_questions, strip,
                                    snapshot_of, check_reference_answers, reveal_answers)
         from mmviz.lessons import lesson_questions
-        from mmviz.render.rmap_view import rmap_walk_png, rmap_walk_text
-        from IPython.display import Image
+        from mmviz.lessons import show_rmap_walk
+        from mmviz.render.rmap_view import rmap_walk_text
 
         P = 4096
         RW = PROT_READ | PROT_WRITE
@@ -121,8 +121,9 @@ CELLS = [
         g.touch(A + P, 3)                          # the grandchild copies the page
         walk = w.rmap_walk(A + P)
         print(rmap_walk_text(walk))
-        Image(rmap_walk_png(walk, snapshot_of(w)))
         """, "fragment"),
+    code('show_rmap_walk(walk, w, "lanes")', "subslide", tags=("hide-input",)),
+    code('show_rmap_walk(walk, w, "tree")', "subslide", tags=("hide-input",)),
     notes("""
         The child's VMA moved to 0x10014000 but is still visited (its pgoff was kept); the
         grandchild's VMA is visited too but no longer maps the page: it has its own copy,
