@@ -46,7 +46,7 @@ ARM = """([sel, x]) => {
       label: text('.mmviz-step-label').includes(x.label),
       narration: !!q(`.mmviz-narration .mmviz-say[data-seq="${x.seq}"]`),
       banner: x.banner ? text('.mmviz-banner').includes(x.banner) : text('.mmviz-banner').trim() === '',
-      caption: text('.mmviz-layout-caption').trim() === x.caption,
+      caption: text('.mmviz-layout-caption').trim().endsWith(x.caption),   // after its title
       layout: !x.layout_changed || img.getAttribute('src') !== oldSrc,
       cursor: !!q(`.mmviz-timeline-cursor .mmviz-cursor[data-seq="${x.seq}"]`),
       callstack: !!q(`.mmviz-callstack svg[data-key="${x.callstack}"]`),
@@ -145,7 +145,11 @@ def main(argv=None):
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             run_all(page, server, "bench.ipynb")
             page.wait_for_selector(".mmviz-stepper >> nth=1", timeout=90000)
-            page.wait_for_selector("text=event 0 / 86 >> nth=1", timeout=90000)
+            from playwright.sync_api import expect as pw_expect
+            for which in (0, 1):       # each Stepper's own label (other text may repeat it)
+                pw_expect(page.locator(".mmviz-stepper").nth(which)
+                       .locator(".mmviz-step-label").first).to_contain_text(
+                           "event 0 / 86", timeout=90000)
             time.sleep(2.0)
             results = {"warm": run_steps(page, 0, expect), "cold": run_steps(page, 1, expect)}
             browser.close()
