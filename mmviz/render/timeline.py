@@ -393,6 +393,7 @@ def _legend(plot, hooks, errs, warns):
     if not swatches:
         return
     cols = min(len(swatches), _legend_cols(swatches, plot.W, plot.scale))
+    cols = -(-len(swatches) // -(-len(swatches) // cols))   # rows as even as they can be
     renderer = plot.fig.canvas.get_renderer()
     room = plot.fig.get_figwidth() * plot.fig.dpi - 4
     while True:                     # the estimate can be generous: measure, drop a column
