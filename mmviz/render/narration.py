@@ -415,7 +415,7 @@ SENTENCES = {
                                   f"{d['pid']}: there is nothing for an rmap walk to find"),
     # --- several tasks: waiting, per-VMA read locks, faults, rmap walkers, maps readers ---
     "wait_lock": lambda e, d: (f"{e.fn} must wait: {d['lock']} is held by "
-                               + (", ".join(f"task {p}" for p in d.get("holders", []))
+                               + (", ".join(_task_label(e, p) for p in d.get("holders", []))
                                   or "a writer ahead in the queue")
                                + f" (wanted for {d.get('mode', 'write')}); another task runs"),
     "trylock_failed": "{fn} only tries {lock} for {mode}: it is taken, so it gives up at once",
@@ -566,6 +566,13 @@ def _plain(event) -> str:
     d = event.data
     fields = ", ".join(f"{k}={d[k]}" for k in sorted(d))
     return f"{event.fn}: {event.what}" + (f" ({fields})" if fields else "")
+
+
+def _task_label(event, pid) -> str:
+    """'A[1]', as the timeline and the headers name a task (from the event's snapshot), or
+    'task 1' when the snapshot does not list it."""
+    tasks = getattr(getattr(event, "snapshot", None), "tasks", ()) or ()
+    return next((t.label for t in tasks if t.pid == pid), f"task {pid}")
 
 
 def sentence(event, variant: str = "v4") -> str:
