@@ -207,6 +207,19 @@ def test_brk_grows_merges_and_shrinks():
     ok(w)
 
 
+@pytest.mark.parametrize("brk", [-1, 2 ** 64 - 1, 2 ** 64 - P, 2 ** 63, 1 << 47])
+def test_a_break_past_the_address_space_is_refused(brk):
+    """PAGE_ALIGN of a break near 2^64 wraps to 0 and the length to more than TASK_SIZE:
+    get_unmapped_area refuses it and brk returns the old break. Checked on Linux 6.18
+    (syscall(SYS_brk, v) for each v returned the unchanged break); the model once stored an
+    inverted VMA here."""
+    w = mmviz.World()
+    base = w.brk(0)
+    assert w.brk(brk) == base
+    assert w.vmas(base, 1 << 47) == [] or all(v.vm_start < v.vm_end for v in w.vmas(0, 1 << 47))
+    ok(w)
+
+
 @pytest.mark.parametrize("advice", [8, 9, 22, 23, 25, 102, 103])
 def test_unmodelled_advice_is_refused_with_one_line(advice):
     w = mmviz.World()

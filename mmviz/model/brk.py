@@ -116,7 +116,10 @@ def sys_brk(mm, brk) -> int:
                 return origbrk
             world.emit("vma", "brk_moved", brk=brk, old=origbrk)
             return brk
-        if check_brk_limits(mm, oldbrk, newbrk - oldbrk):
+        # unsigned long arithmetic: a break near 2^64 aligns up to 0, and the length wraps
+        # to more than TASK_SIZE, which get_unmapped_area refuses
+        length = (newbrk - oldbrk) & ULONG_MAX
+        if check_brk_limits(mm, oldbrk, length):
             world.emit("error", "brk_refused", brk=brk)
             return origbrk
         nxt = mm.mm_mt.find_intersection(oldbrk, newbrk + PAGE_SIZE + STACK_GUARD_GAP)
@@ -125,7 +128,7 @@ def sys_brk(mm, brk) -> int:
             return origbrk
         prev = mm.mm_mt.prev_before(oldbrk)
         brkvma = prev if prev is not None and prev.vm_start >= mm.start_brk else None
-        if do_brk_flags(vma_iterator(mm, oldbrk), brkvma, oldbrk, newbrk - oldbrk, 0) < 0:
+        if do_brk_flags(vma_iterator(mm, oldbrk), brkvma, oldbrk, length, 0) < 0:
             mm.brk = origbrk
             world.emit("error", "brk_refused", brk=brk)
             return origbrk
