@@ -122,8 +122,10 @@ CELLS = [
         walk = w.rmap_walk(A + P)
         print(rmap_walk_text(walk))
         """, "fragment"),
-    code('show_rmap_walk(walk, w, "lanes")', "subslide", tags=("hide-input",)),
-    code('show_rmap_walk(walk, w, "tree")', "subslide", tags=("hide-input",)),
+    sub("### Who maps the page: the walk, process by process"),
+    code('show_rmap_walk(walk, w, "lanes")', "-", tags=("hide-input",)),
+    sub("### Why it finds them: the anon_vma tree the forks built"),
+    code('show_rmap_walk(walk, w, "tree")', "-", tags=("hide-input",)),
     notes("""
         The child's VMA moved to 0x10014000 but is still visited (its pgoff was kept); the
         grandchild's VMA is visited too but no longer maps the page: it has its own copy,
