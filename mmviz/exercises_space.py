@@ -310,6 +310,10 @@ def _errno_cases():
         _anon(w, A, r)
         return w.mremap(A, r * P, r * P, MREMAP_FIXED, A + 40 * P)
 
+    def mlock_part(w, r):
+        _anon(w, A, r + 2)
+        return w.mlock(A + P, r * P)
+
     def move_maymove(w, r):
         _anon(w, A, r)
         _anon(w, A + r * P, 1)
@@ -337,6 +341,9 @@ def _errno_cases():
         ("maps {r} pages at page 0 and calls mremap with MREMAP_FIXED but without "
          "MREMAP_MAYMOVE", fixed_no_maymove,
          "MREMAP_FIXED is only allowed together with MREMAP_MAYMOVE: -EINVAL."),
+        ("maps {r2} read-write pages at page 0 and calls mlock on pages 1-{r}", mlock_part,
+         "The range is mapped and may be read: mlock splits it off as a VM_LOCKED VMA (the "
+         "VMA becomes three), faults its pages in and returns 0."),
         ("maps {r} pages at page 0 and one right after them, then mremap grows the first to "
          "{r2} pages with MREMAP_MAYMOVE", move_maymove,
          "There is no room in place, but MREMAP_MAYMOVE lets it move: mremap returns the new "
@@ -350,11 +357,12 @@ def q_space_errno(rng) -> Question:
     r = rng.randint(2, 5)
     w = _world()
     ret = run(w, r)
-    answer = _ret(ret) if ret <= 0 else "the address of the VMA (it succeeds)"
+    # success is an address for mremap, 0 for madvise and mlock: offer the one that fits
+    ok = "the address of the VMA (it succeeds)" if "mremap" in desc else "0 (it succeeds)"
+    answer = _ret(ret) if ret < 0 else ok
     if ret > 0:
         why += f" Here it returned {_ret(ret)}."
-    pool = {"0", "-ENOMEM", "-EINVAL", "-EAGAIN", "-EFAULT",
-            "the address of the VMA (it succeeds)"}
+    pool = {"-ENOMEM", "-EINVAL", "-EAGAIN", "-EFAULT", ok}
     prompt = ("A process " + desc.format(r=r, r1=r + 1, r2=r + 2, r4=r + 4, r3m=r + 2)
               + ". What does the last call return?")
     return Question(prompt, _options(rng, answer, pool), answer, why, "space-errno", "",

@@ -62,7 +62,7 @@ def test_fork_inherit_rules():
             assert q.answer.split(":")[0] == q.prompt.split("with the byte ")[1].split(",")[0]
 
 
-@pytest.mark.parametrize("i", range(7))
+@pytest.mark.parametrize("i", range(8))
 def test_errno_cases_match_their_explanation(i):
     desc, run, why = _errno_cases()[i]
     ret = run(_world(), 3)
@@ -70,8 +70,22 @@ def test_errno_cases_match_their_explanation(i):
     stated = [w for w in words if w in why]
     if stated:
         assert ret == words[stated[0]], (desc, ret)
+    elif "returns 0" in why:
+        assert ret == 0, (desc, ret)
     else:
-        assert ret > 0 and ret != -1, (desc, ret)
+        assert ret > 0 and "address" in why, (desc, ret)
+
+
+def test_success_is_offered_in_the_calls_own_terms():
+    import collections
+    qs = [q for s in range(80) for q in space_questions(s, 1, kinds=["space-errno"])]
+    answers = collections.Counter(q.answer for q in qs)
+    assert answers["0 (it succeeds)"] and answers["the address of the VMA (it succeeds)"]
+    for q in qs:
+        if "mremap" not in q.prompt:
+            assert "the address of the VMA (it succeeds)" not in q.choices, q.prompt
+        else:
+            assert "0 (it succeeds)" not in q.choices, q.prompt
 
 
 def test_rmap_walk_a_writer_after_fork_no_longer_maps_the_page():
