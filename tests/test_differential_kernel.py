@@ -32,6 +32,7 @@ if sys.platform != "linux":
 
 import mmviz  # noqa: E402
 from mmviz.model.errors import ModelBug  # noqa: E402
+from oracle import shrink  # noqa: E402
 from oracle.kernel_window import KernelWindow, parse_maps_line  # noqa: E402
 
 pytestmark = pytest.mark.kernel
@@ -318,36 +319,7 @@ def replay(win, ops):
 
 def ddmin(win, ops):
     """Delta debugging: the smallest op list (by removal) for which a mismatch persists."""
-    budget = [MAX_SHRINK_REPLAYS]
-
-    def fails(candidate):
-        if budget[0] <= 0:
-            return None
-        budget[0] -= 1
-        return replay(win, candidate)
-
-    ops = normalise(ops)
-    res = replay(win, ops)
-    assert res is not None
-    ops = ops[:res[0] + 1]          # nothing after the first mismatch matters
-    n = 2
-    while len(ops) >= 2:
-        chunk = max(1, len(ops) // n)
-        reduced = False
-        for start in range(0, len(ops), chunk):
-            candidate = normalise(ops[:start] + ops[start + chunk:])
-            if candidate and len(candidate) < len(ops):
-                res = fails(candidate)
-                if res is not None:
-                    ops = candidate[:res[0] + 1]
-                    n = max(n - 1, 2)
-                    reduced = True
-                    break
-        if not reduced:
-            if chunk == 1:
-                break
-            n = min(len(ops), n * 2)
-    return ops, replay(win, ops)
+    return shrink.ddmin(lambda c: replay(win, c), normalise, ops, MAX_SHRINK_REPLAYS)
 
 
 # ------------------------------------------------------------------ generation

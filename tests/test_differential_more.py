@@ -40,6 +40,7 @@ if sys.platform != "linux":
 import mmviz  # noqa: E402
 from mmviz.model.errors import ModelBug  # noqa: E402
 from mmviz.model.validate import check_commit_charge  # noqa: E402
+from oracle import shrink  # noqa: E402
 from oracle.kernel_window_more import WindowServer  # noqa: E402
 
 pytestmark = pytest.mark.kernel
@@ -343,36 +344,7 @@ def replay(server, ops):
 
 def ddmin(server, ops):
     """Delta debugging: a shortest op list (by removal) that still fails."""
-    budget = [MAX_SHRINK_REPLAYS]
-
-    def fails(candidate):
-        if budget[0] <= 0:
-            return None
-        budget[0] -= 1
-        return replay(server, candidate)
-
-    ops = normalise(ops)
-    res = replay(server, ops)
-    assert res is not None
-    ops = ops[:res[0] + 1]
-    n = 2
-    while len(ops) >= 2:
-        chunk = max(1, len(ops) // n)
-        reduced = False
-        for start in range(0, len(ops), chunk):
-            candidate = normalise(ops[:start] + ops[start + chunk:])
-            if candidate and len(candidate) < len(ops):
-                res = fails(candidate)
-                if res is not None:
-                    ops = candidate[:res[0] + 1]
-                    n = max(n - 1, 2)
-                    reduced = True
-                    break
-        if not reduced:
-            if chunk == 1:
-                break
-            n = min(len(ops), n * 2)
-    return ops, replay(server, ops)
+    return shrink.ddmin(lambda c: replay(server, c), normalise, ops, MAX_SHRINK_REPLAYS)
 
 
 def program_source(ops, base) -> str:

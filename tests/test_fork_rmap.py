@@ -4,31 +4,11 @@ Linux 6.18.44), the anon_vma_chain structure, copy-on-write, and the rmap view's
 import pytest
 
 import mmviz
-from mmviz import (MADV_DODUMP, MADV_DONTDUMP, MADV_DONTFORK, MADV_KEEPONFORK,
-                   MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED,
-                   MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE)
+from mmviz import (MADV_DODUMP, MADV_DONTDUMP, MADV_DONTFORK, MADV_KEEPONFORK, MADV_WIPEONFORK,
+                   MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, PROT_READ)
 from mmviz.model.mm_types import vma_is_fork_child
-from mmviz.model.validate import check_commit_charge
 
-P = 4096
-A = 0x1000_0000_0000
-RW = PROT_READ | PROT_WRITE
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
-MF = MREMAP_MAYMOVE | MREMAP_FIXED
-
-
-def pg(n):
-    return A + n * P
-
-
-def spans(p, lo=0, hi=64):
-    return [((v.vm_start - A) // P, (v.vm_end - A) // P) for v in p.vmas(pg(lo), pg(hi))]
-
-
-def ok(*procs):
-    for p in procs:
-        p.validate()
-    check_commit_charge(procs[0].world if hasattr(procs[0], "task") else procs[0])
+from spec_window import ANON, MF, RW, A, P, ok, pg, spans
 
 
 def both(parent, child, fn):

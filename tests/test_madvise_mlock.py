@@ -7,22 +7,10 @@ import mmviz
 from mmviz import (MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, MADV_DONTNEED_LOCKED,
                    MADV_HUGEPAGE, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM,
                    MADV_SEQUENTIAL, MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE,
-                   MAP_SHARED, MLOCK_ONFAULT, PROT_NONE, PROT_READ, PROT_WRITE)
+                   MAP_SHARED, MLOCK_ONFAULT, PROT_NONE, PROT_READ)
 from mmviz.model.errno import Errno
-from mmviz.model.validate import check_commit_charge
 
-P = 4096
-A = 0x1000_0000_0000
-RW = PROT_READ | PROT_WRITE
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
-
-
-def pg(n):
-    return A + n * P
-
-
-def spans(w, lo=0, hi=64):
-    return [((v.vm_start - A) // P, (v.vm_end - A) // P) for v in w.vmas(pg(lo), pg(hi))]
+from spec_window import ANON, RW, P, ok, pg, spans
 
 
 def flags(w, page):
@@ -30,10 +18,6 @@ def flags(w, page):
         return f
     return None
 
-
-def ok(w):
-    w.validate()
-    check_commit_charge(w)
 
 
 def test_a1_invalid_advice_zero_length_unmapped():

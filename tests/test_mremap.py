@@ -5,21 +5,12 @@ perms) of the VMAs in the window."""
 import pytest
 
 import mmviz
-from mmviz import (MAP_ANONYMOUS, MAP_FIXED, MAP_LOCKED, MAP_PRIVATE, MAP_SHARED,
-                   MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE)
+from mmviz import (MAP_FIXED, MAP_LOCKED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED,
+                   MREMAP_MAYMOVE, PROT_READ)
 from mmviz.model.errno import Errno
-from mmviz.model.validate import check_commit_charge
 from mmviz.model.vm_flags import VmFlags
 
-P = 4096
-A = 0x1000_0000_0000
-RW = PROT_READ | PROT_WRITE
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
-MF = MREMAP_MAYMOVE | MREMAP_FIXED
-
-
-def pg(n):
-    return A + n * P
+from spec_window import ANON, MF, RW, A, P, ok, pg
 
 
 def maps(w, lo=0, hi=64):
@@ -34,10 +25,6 @@ def spans(w, lo=0, hi=64):
 def world(**kw):
     return mmviz.World(**kw)
 
-
-def ok(w):
-    w.validate()
-    check_commit_charge(w)
 
 
 @pytest.fixture
