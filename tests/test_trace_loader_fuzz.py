@@ -70,7 +70,8 @@ def test_mutated_traces_load_cleanly_or_raise_one_line(name, data):
         paths = [p for p in _paths(doc) if p]
         path = data.draw(st.sampled_from(paths))
         if data.draw(st.booleans()):
-            _set(doc, path, data.draw(st.sampled_from(WEIRD)))
+            # a copy: a later deletion inside the inserted list must not change WEIRD itself
+            _set(doc, path, copy.deepcopy(data.draw(st.sampled_from(WEIRD))))
         else:
             try:
                 _delete(doc, path)
