@@ -16,7 +16,7 @@ from .fault import mm_populate
 from .instrument import kernel_function
 from .locking import mmap_write_lock, mmap_write_unlock, vma_start_write
 from .mmap_region import vm_get_page_prot
-from .uapi import MAP_FIXED, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX
+from .uapi import MAP_FIXED, PAGE_ALIGN, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX
 from .vm_flags import VmFlags
 from .vma_merge import vma_iterator, vma_merge_new_range, vma_merge_struct
 from .vma_munmap import do_vmi_align_munmap
@@ -27,9 +27,6 @@ STACK_GUARD_GAP = 256 << PAGE_SHIFT     # vm.stack_guard_gap default: 1 MiB
 VM_DATA_DEFAULT_FLAGS = (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD
                          | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC)
 
-
-def _page_align(n):
-    return (n + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
 
 
 @kernel_function("mm/mmap.c", quiet=True)
@@ -100,8 +97,8 @@ def sys_brk(mm, brk) -> int:
             world.emit("error", "brk_refused", brk=brk)
             mm.brk = origbrk
             return origbrk
-        newbrk = _page_align(brk)
-        oldbrk = _page_align(mm.brk)
+        newbrk = PAGE_ALIGN(brk)
+        oldbrk = PAGE_ALIGN(mm.brk)
         if oldbrk == newbrk:
             mm.brk = brk
             return brk
@@ -140,4 +137,4 @@ def sys_brk(mm, brk) -> int:
         if locked:
             mmap_write_unlock(mm)
         if populate:
-            mm_populate(mm, _page_align(origbrk), _page_align(brk) - _page_align(origbrk))
+            mm_populate(mm, PAGE_ALIGN(origbrk), PAGE_ALIGN(brk) - PAGE_ALIGN(origbrk))

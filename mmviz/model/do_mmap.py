@@ -6,10 +6,10 @@ from .instrument import kernel_function
 from .locking import mmap_assert_write_locked, mmap_write_lock, mmap_write_unlock
 from .mm_types import FMODE_READ, FMODE_WRITE
 from .mmap_region import mmap_region
-from .uapi import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NONBLOCK,
-                   MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
-                   MAP_STACK, MAP_TYPE, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_READ,
-                   PROT_WRITE, ULONG_MAX)
+from .uapi import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED,
+                   MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
+                   MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PAGE_ALIGN, PAGE_MASK, PAGE_SHIFT,
+                   PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, ULONG_MAX)
 from .vm_flags import VmFlags
 
 PMD_SIZE = 2 << 20
@@ -85,7 +85,7 @@ def do_mmap(mm, file, addr, length, prot, flags, pgoff):
         addr &= PAGE_MASK & ULONG_MAX          # round_hint_to_min
         if addr and addr < world.config.mmap_min_addr:
             addr = world.config.mmap_min_addr
-    length = (length + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+    length = PAGE_ALIGN(length)
     if not length:
         return -Errno.ENOMEM, 0
     if pgoff + (length >> PAGE_SHIFT) > ULONG_MAX:

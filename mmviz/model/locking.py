@@ -42,10 +42,6 @@ class RwSem:
         self.waiters: list = []
 
     @property
-    def writer(self) -> bool:
-        return self.owner is not None
-
-    @property
     def held(self) -> bool:
         return self.owner is not None or bool(self.readers)
 
@@ -128,9 +124,17 @@ def down_write(sem: RwSem):
     check_lock_order(world, task, sem.kind, sem.name)
     while sem.owner is not None or sem.readers:
         _wait(sem, "write")
-    sem.owner = task
+    _grant(sem, task, "write")
+
+
+def _grant(sem: RwSem, task, mode: str):
+    """`task` now holds sem for `mode`: the owner or one more reader, in its held_locks."""
+    if mode == "write":
+        sem.owner = task
+    else:
+        sem.readers.append(task)
     task.held_locks.append(sem)
-    world.emit("lock", "lock", lock=sem.name, mode="write")
+    sem.world.emit("lock", "lock", lock=sem.name, mode=mode)
 
 
 def down_write_trylock(sem: RwSem) -> bool:
@@ -141,9 +145,7 @@ def down_write_trylock(sem: RwSem) -> bool:
     if sem.owner is not None or sem.readers:
         world.emit("note", "trylock_failed", lock=sem.name, mode="write")
         return False
-    sem.owner = world.current
-    world.current.held_locks.append(sem)
-    world.emit("lock", "lock", lock=sem.name, mode="write")
+    _grant(sem, world.current, "write")
     return True
 
 
@@ -182,9 +184,7 @@ def down_read(sem: RwSem):
     check_lock_order(world, task, sem.kind, sem.name)
     while sem.owner is not None or sem.writer_waiting():
         _wait(sem, "read")
-    sem.readers.append(task)
-    task.held_locks.append(sem)
-    world.emit("lock", "lock", lock=sem.name, mode="read")
+    _grant(sem, task, "read")
 
 
 def down_read_trylock(sem: RwSem) -> bool:
@@ -195,9 +195,7 @@ def down_read_trylock(sem: RwSem) -> bool:
     if sem.owner is not None or sem.writer_waiting():
         world.emit("note", "trylock_failed", lock=sem.name, mode="read")
         return False
-    sem.readers.append(world.current)
-    world.current.held_locks.append(sem)
-    world.emit("lock", "lock", lock=sem.name, mode="read")
+    _grant(sem, world.current, "read")
     return True
 
 

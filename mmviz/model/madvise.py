@@ -23,7 +23,7 @@ from .uapi import (MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONT
                    MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT,
                    MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE,
                    MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK,
-                   PAGE_MASK, PAGE_SIZE, ULONG_MAX)
+                   PAGE_ALIGN, PAGE_MASK, ULONG_MAX)
 from .vm_flags import VM_SPECIAL, VmFlags
 from .vma_merge import vma_iterator
 
@@ -231,7 +231,7 @@ def do_madvise(mm, start, len_in, behavior) -> int:
         return -Errno.EINVAL
     if start & ~PAGE_MASK:
         return -Errno.EINVAL
-    length = (len_in + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+    length = PAGE_ALIGN(len_in)
     if len_in and not length:
         return -Errno.EINVAL
     if start + length > ULONG_MAX:

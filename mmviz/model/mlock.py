@@ -14,7 +14,7 @@ from .instrument import kernel_function
 from .locking import mmap_write_lock, mmap_write_unlock, vma_start_write
 from .mmap_region import vma_supports_mlock
 from .mprotect import vma_modify_flags
-from .uapi import MLOCK_ONFAULT, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX  # noqa: F401
+from .uapi import PAGE_ALIGN, PAGE_MASK, PAGE_SHIFT, ULONG_MAX
 from .vm_flags import VM_LOCKED_MASK, VmFlags
 from .vma_merge import vma_iterator
 
@@ -135,7 +135,7 @@ def do_mlock(mm, start, length, flags) -> int:
     mmap_lock, then populating the range."""
     if not can_do_mlock(mm):
         return -Errno.EPERM
-    length = (length + (start & ~PAGE_MASK) + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+    length = PAGE_ALIGN(length + (start & ~PAGE_MASK))
     start &= PAGE_MASK
     lock_limit = rlimit_memlock_pages(mm)
     locked = length >> PAGE_SHIFT
@@ -163,7 +163,7 @@ def do_mlock(mm, start, length, flags) -> int:
 @kernel_function("mm/mlock.c")
 def sys_munlock(mm, start, length) -> int:
     """munlock: clear VM_LOCKED|VM_LOCKONFAULT over the range (no limit, no permission)."""
-    length = (length + (start & ~PAGE_MASK) + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+    length = PAGE_ALIGN(length + (start & ~PAGE_MASK))
     start &= PAGE_MASK
     mmap_write_lock(mm)
     try:

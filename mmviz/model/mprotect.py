@@ -6,7 +6,8 @@ from .instrument import kernel_function
 from .locking import mmap_write_lock, mmap_write_unlock, vma_start_write
 from .mm_types import vma_is_anonymous
 from .mmap_region import vm_get_page_prot
-from .uapi import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE, ULONG_MAX
+from .uapi import (PAGE_ALIGN, PAGE_MASK, PAGE_SHIFT, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP,
+                   PROT_READ, PROT_SEM, PROT_WRITE, ULONG_MAX)
 from .vm_flags import VM_ACCESS_FLAGS, VmFlags
 from .vma_merge import VMG_VMA_STATE, VMA_MERGE_ERROR_NOMEM, vma_iterator, vma_merge_existing_range
 from .vma_split import split_vma
@@ -87,7 +88,7 @@ def do_mprotect_pkey(mm, start, length, prot) -> int:
         return -Errno.EINVAL
     if not length:
         return 0
-    length = (length + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+    length = PAGE_ALIGN(length)
     end = (start + length) & ULONG_MAX
     if end <= start:
         return -Errno.ENOMEM

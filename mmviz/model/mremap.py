@@ -21,10 +21,10 @@ from .fault import mm_populate
 from .instrument import call_hook, kernel_function
 from .locking import (i_mmap_lock_write, i_mmap_unlock_write, mmap_write_lock,
                       mmap_write_unlock, vma_start_write)
-from .memory import move_ptes
+from .memory import linear_page_index, move_ptes
 from .rmap import anon_vma_lock_write, anon_vma_unlock_write, unlink_anon_vmas
 from .uapi import (MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
-                   PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, ULONG_MAX)
+                   PAGE_ALIGN, PAGE_MASK, PAGE_SHIFT, ULONG_MAX)
 from .vm_flags import VM_LOCKED_MASK, VmFlags
 from .vma_copy import copy_vma
 from .vma_merge import vma_iterator, vma_merge_extend
@@ -40,8 +40,7 @@ class vma_remap_struct:
     """The vrm of mm/mremap.c: the request, the VMA it acts on, and what was decided."""
 
     __slots__ = ("mm", "addr", "old_len", "new_len", "flags", "new_addr", "vma", "delta",
-                 "populate_expand", "remap_type", "mmap_locked", "charged",
-                 "vmi_needs_invalidate")
+                 "populate_expand", "remap_type", "mmap_locked", "charged")
 
     def __init__(self, mm, addr, old_len, new_len, flags, new_addr):
         self.mm = mm
@@ -56,15 +55,11 @@ class vma_remap_struct:
         self.remap_type = MREMAP_INVALID
         self.mmap_locked = False
         self.charged = 0
-        self.vmi_needs_invalidate = False
 
     @property
     def world(self):
         return self.mm.world
 
-
-def _page_align(n):
-    return (n + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
 
 
 def vrm_implies_new_addr(vrm) -> bool:
@@ -165,7 +160,7 @@ def check_prep_vma(vrm) -> int:
         return 0
     if flags & VmFlags.VM_LOCKED:
         vrm.populate_expand = True
-    pgoff = vma.vm_pgoff + ((addr - vma.vm_start) >> PAGE_SHIFT)
+    pgoff = linear_page_index(vma, addr)
     if pgoff + (new_len >> PAGE_SHIFT) > ULONG_MAX:
         return -Errno.EINVAL
     if flags & (VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP):
@@ -262,13 +257,11 @@ def move_page_tables(old, old_addr, new, new_addr, length, need_rmap_locks) -> i
 def copy_vma_and_data(vrm):
     """Create the destination VMA and move the pages; returns (err, new_vma)."""
     vma = vrm.vma
-    new_pgoff = vma.vm_pgoff + ((vrm.addr - vma.vm_start) >> PAGE_SHIFT)
+    new_pgoff = linear_page_index(vma, vrm.addr)
     new_vma, vma, need_rmap_locks = copy_vma(vma, vrm.new_addr, vrm.new_len, new_pgoff)
     if new_vma is None:
         vrm_uncharge(vrm)
         return -Errno.ENOMEM, None
-    if vma is not vrm.vma:
-        vrm.vmi_needs_invalidate = True
     vrm.vma = vma
     move_page_tables(vma, vrm.addr, new_vma, vrm.new_addr, vrm.old_len, need_rmap_locks)
     return 0, new_vma
@@ -305,7 +298,6 @@ def unmap_source_vma(vrm):
         vm_start, vm_end = vma.vm_start, vma.vm_end
     err = do_vmi_munmap(vma_iterator(mm, addr), mm, addr, length)
     vrm.vma = None
-    vrm.vmi_needs_invalidate = True
     if err:
         vm_acct_memory(vrm.world, length >> PAGE_SHIFT)
         vrm.world.emit("warn", "mremap_unmap_failed", errno=err)
@@ -374,7 +366,7 @@ def vrm_set_new_addr(vrm) -> int:
     only a hint for DONTUNMAP alone, and 0 for a plain MAYMOVE)."""
     from .do_mmap import __get_unmapped_area
     vma = vrm.vma
-    pgoff = vma.vm_pgoff + ((vrm.addr - vma.vm_start) >> PAGE_SHIFT)
+    pgoff = linear_page_index(vma, vrm.addr)
     hint = vrm.new_addr if vrm_implies_new_addr(vrm) else 0
     map_flags = (MAP_FIXED if vrm.flags & MREMAP_FIXED else 0) | (
         MAP_SHARED if vma.vm_flags & VmFlags.VM_MAYSHARE else 0)
@@ -393,7 +385,6 @@ def mremap_to(vrm) -> int:
     if vrm.flags & MREMAP_FIXED:
         err = do_munmap(mm, vrm.new_addr, vrm.new_len)
         vrm.vma = None
-        vrm.vmi_needs_invalidate = True
         if err:
             return err
         vrm.vma = mm.mm_mt.find(vrm.addr)
@@ -530,8 +521,8 @@ def do_mremap(vrm) -> int:
     """mremap(2): align the lengths, check, lock, dispatch; populate a locked VMA's growth
     after unlocking."""
     mm = vrm.mm
-    vrm.old_len = _page_align(vrm.old_len)
-    vrm.new_len = _page_align(vrm.new_len)
+    vrm.old_len = PAGE_ALIGN(vrm.old_len)
+    vrm.new_len = PAGE_ALIGN(vrm.new_len)
     res = check_mremap_params(vrm)
     if res:
         return res

@@ -9,21 +9,11 @@ finished setting it up reports it: what it would read there (vm_private_data, th
 tables) is not there yet.
 """
 
+from .file_ops import i_mmap_walk
 from .instrument import call_hook, kernel_function
 from .locking import i_mmap_lock_read, i_mmap_trylock_read, i_mmap_unlock_read, vma_lock_name
 from .memory import truncate_inode_pages, vma_tracks_pages, zap_file_pages
 from .uapi import PAGE_SHIFT
-
-
-def _overlapping(mapping, first, last):
-    """The VMAs of `mapping` whose file pages overlap [first, last] (vma_interval_tree_foreach)."""
-    out = []
-    for vma in mapping.i_mmap.values():
-        start = vma.vm_pgoff
-        end = start + ((vma.vm_end - vma.vm_start) >> PAGE_SHIFT) - 1
-        if start <= last and end >= first:
-            out.append(vma)
-    return sorted(out, key=lambda v: (v.vm_pgoff, v.id))
 
 
 def _visit(vma):
@@ -42,7 +32,7 @@ def unmap_mapping_range(mapping, holebegin, holelen, even_cows):
     first = holebegin >> PAGE_SHIFT
     last = (1 << 64) - 1 if not holelen else (holebegin + holelen - 1) >> PAGE_SHIFT
     i_mmap_lock_read(mapping)
-    for vma in _overlapping(mapping, first, last):
+    for vma in i_mmap_walk(mapping, first, last):
         _visit(vma)
         vma.world.emit("vma", "zap_range", vma=vma.id, even_cows=bool(even_cows))
         if vma_tracks_pages(vma):
@@ -71,7 +61,7 @@ def hugetlb_vmdelete_list(mapping, first, last):
     """
     from .drivers import hugetlb_vma_lock
     from .locking import down_write_trylock, up_write
-    for vma in _overlapping(mapping, first, last):
+    for vma in i_mmap_walk(mapping, first, last):
         _visit(vma)
         lock = vma.vm_private_data
         if not isinstance(lock, hugetlb_vma_lock):
@@ -123,7 +113,7 @@ def folio_referenced(f, pgoff) -> int:
     if not i_mmap_trylock_read(mapping):
         return -1
     n = 0
-    for vma in _overlapping(mapping, pgoff, pgoff):
+    for vma in i_mmap_walk(mapping, pgoff, pgoff):
         _visit(vma)
         n += 1
     i_mmap_unlock_read(mapping)
@@ -138,7 +128,7 @@ def rmap_walk_file(f, pgoff, rmap_one) -> int:
     mapping = f.f_mapping
     i_mmap_lock_read(mapping)
     n = 0
-    for vma in _overlapping(mapping, pgoff, pgoff):
+    for vma in i_mmap_walk(mapping, pgoff, pgoff):
         _visit(vma)
         call_hook(vma.world, "rmap_one", rmap_one, vma)
         n += 1

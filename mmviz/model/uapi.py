@@ -4,6 +4,13 @@ PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 PAGE_MASK = ~(PAGE_SIZE - 1)
 ULONG_MAX = (1 << 64) - 1
+
+
+def PAGE_ALIGN(n: int) -> int:
+    """n rounded up to a page, as an unsigned long: it wraps to 0 near 2^64 as in C."""
+    return (n + PAGE_SIZE - 1) & PAGE_MASK & ULONG_MAX
+
+
 # 47-bit user address space with 4-level paging, less the guard page (arch/x86).
 TASK_SIZE = (1 << 47) - PAGE_SIZE
 

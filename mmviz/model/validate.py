@@ -3,6 +3,7 @@ validate_mm, and the anon_vma/locked_vm rules of kernel-rmap-and-tasks.md §2.9,
 """
 
 from .errors import ModelBug
+from .memory import linear_page_index
 from .uapi import PAGE_MASK, PAGE_SIZE
 from .vm_flags import VmFlags
 
@@ -159,7 +160,7 @@ def validate_pages(mm) -> None:
             raise ModelBug(f"process {mm.owner_pid} maps {f!r} at {addr:#x}, outside any VMA")
         if addr & ~PAGE_MASK:
             raise ModelBug(f"page table entry at unaligned {addr:#x}")
-        index = vma.vm_pgoff + ((addr - vma.vm_start) >> 12)
+        index = linear_page_index(vma, addr)
         if f.index != index:
             raise ModelBug(f"{f!r} at {addr:#x} in {vma.label}: rmap would look for index "
                            f"{index:#x}")

@@ -213,11 +213,9 @@ class World:
     def new_process(self, comm: str) -> task_struct:
         """A separate process with an empty address space of its own. It shares no mappings;
         it can open the same files (fds are copied, references taken, as a fork would)."""
-        files = files_struct()
-        for n, f in self.current.files.fd.items():
-            f.f_count += 1
-            files.fd[n] = f
-        return self.new_task(mm_struct(self, len(self.tasks) + 1), files, _comm(comm))
+        from .fork import dup_fd
+        return self.new_task(mm_struct(self, len(self.tasks) + 1), dup_fd(self.current.files),
+                             _comm(comm))
 
     def run_tasks(self, programs, schedule=()):
         """Run `programs` ({task: fn(world)}) as their tasks, switching at events as `schedule`
@@ -239,11 +237,6 @@ class World:
     def fds(self) -> dict:
         """The current process's open files: fd -> struct file."""
         return self.current.files.fd
-
-    @property
-    def stack(self) -> list:
-        """The current task's modelled call stack, outermost first."""
-        return self.current.stack
 
     @property
     def held_locks(self) -> list:
@@ -450,7 +443,8 @@ class World:
 
     def mlock2(self, addr, length, flags) -> int:
         """mlock2(2): like mlock; MLOCK_ONFAULT (1) locks pages only as they fault in."""
-        from .mlock import MLOCK_ONFAULT, do_mlock
+        from .mlock import do_mlock
+        from .uapi import MLOCK_ONFAULT
         from .vm_flags import VmFlags
         addr = _ulong("addr", addr)
         length = _ulong("length", length)
@@ -539,11 +533,11 @@ class World:
 
     def dup(self, fd) -> int:
         """dup(2): a new fd for the same open file (mappings through it can merge)."""
+        from .file_ops import get_file
         f = self.fget(_fd(fd))
         if f is None:
             return -Errno.EBADF
-        f.f_count += 1
-        return self.install_fd(f)
+        return self.install_fd(get_file(f))
 
     def reopen(self, fd, flags=O_RDWR) -> int:
         """open("/proc/self/fd/N"): a new open file of the same inode (mappings never merge across)."""
@@ -556,10 +550,11 @@ class World:
         return self.install_fd(self.new_file(f.f_inode, f.f_op, mode))
 
     def close(self, fd) -> int:
+        from .file_ops import fput
         f = self.fds.pop(_fd(fd), None)
         if f is None:
             return -Errno.EBADF
-        f.f_count -= 1
+        fput(f)
         return 0
 
     def open_driver(self, spec) -> int:
