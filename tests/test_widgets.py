@@ -263,7 +263,7 @@ def test_custom_reproduces_the_catalog_story(v3):
 # --- Compare ---------------------------------------------------------------------------------------
 
 def test_align_covers_both_traces_in_order(v3, v4):
-    from mmviz.widgets.align import align
+    from mmviz.trace.align import align
     rows = align(v3, v4)
     assert [r.a for r in rows if r.a is not None] == list(range(len(v3.events)))
     assert [r.b for r in rows if r.b is not None] == list(range(len(v4.events)))

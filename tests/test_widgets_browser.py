@@ -203,7 +203,7 @@ def test_compare_steps_to_the_violation(notebook):
     page = notebook([IMPORTS, COMPARE], ".mmviz-compare img.mmviz-layout-b")
     cl = page.locator(".mmviz-compare")
     label = _label(cl)
-    from mmviz.widgets.align import align
+    from mmviz.trace.align import align
     rows = align(_T, record("mapped-fail-hidden", kernel="v4"))
     expect(label).to_contain_text(f"row 0 / {len(rows) - 1}")
     la = cl.locator("img.mmviz-layout-a")

@@ -123,7 +123,8 @@ def compare_html(trace_a, trace_b, *, title=None, lecture=True) -> str:
     scale = LECTURE_SCALE if lecture else 1.0
     width = LECTURE_WIDTH_IN if lecture else 9.0
     builders = [FrameBuilder(t, width=width, scale=scale, axis=axis, legend_traces=(o,),
-                             timeline=False, max_height=1.75 * scale if lecture else None)
+                             timeline=False, max_height=1.75 * scale if lecture else None,
+                             callstack=False)
                 for t, o in ((trace_a, trace_b), (trace_b, trace_a))]
     tl = compare_timeline_picture(trace_a, trace_b, rows, width=width, scale=scale,
                                   names=("A", "B"), max_height=4.3 if lecture else None)

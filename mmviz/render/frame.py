@@ -31,8 +31,7 @@ from dataclasses import dataclass
 
 from ..trace.query import call_tree, changed_vmas, key_frames, targets, task_marks
 from .narration import sentence
-from .narration_html import (banner_html, layout_title, narration_html, step_label,
-                             step_label_text)
+from .narration_html import banner_html, narration_html, step_label, step_label_text
 from .palette import palette_id
 
 ALT_LIST_VMAS = 30          # a layout's text alternative lists up to this many VMAs
@@ -87,19 +86,20 @@ class FrameBuilder:
     the marks are scoped to (a widget's own class, so two steppers on a page do not mark
     each other); axis/legend_traces: share the layout axis and legend with other traces
     (Compare); compact: smaller PNGs at 150 dpi (pages embedding every picture);
-    timeline_width: the timeline's width if not `width`; timeline=False: a view without one
+    timeline=False: a view without one; callstack=False: no call-stack picture (only the
+    widgets show one: the pages leave it out)
     (Predict: it would show the future); max_height: at most this tall (inches), the
     layout and the timeline; layout_height: the layout alone (a laptop's column).
     """
 
     def __init__(self, trace, *, width=9.0, scale=1.0, scope="", axis=None,
-                 legend_traces=(), compact=False, cache=256, timeline_width=None,
-                 timeline=True, max_height=None, layout_height=None):
+                 legend_traces=(), compact=False, cache=256, timeline=True, max_height=None,
+                 layout_height=None, callstack=True):
         self.trace = trace
         self.max_height = max_height
         self.width, self.scale, self.scope, self.compact = width, scale, scope, compact
-        self.timeline_width = timeline_width or width
         self.has_timeline = timeline
+        self.has_callstack = callstack
         self.palette = palette_id()
         self._lock = threading.Lock()
         self._block_lock = threading.Lock()
@@ -119,6 +119,7 @@ class FrameBuilder:
                                           max_height=layout_height or max_height)
         self._min_font = None
         self._strips = {}
+        self._cg_centers = None
 
     # --- what is drawn once per trace ------------------------------------------------------------
     @property
@@ -127,7 +128,7 @@ class FrameBuilder:
         with self._lock:
             if self._timeline is None:
                 from .timeline import timeline_picture
-                self._timeline = timeline_picture(self.trace, width=self.timeline_width,
+                self._timeline = timeline_picture(self.trace, width=self.width,
                                                   scale=self.scale, compact=self.compact,
                                                   max_height=self.max_height)
             return self._timeline
@@ -225,7 +226,7 @@ class FrameBuilder:
         if not marks:
             return None
         from .layout_badges import badge_words
-        names = {pid: f"{comm}[{pid}]" for pid, comm, _ in self.trace.tasks}
+        names = {pid: self.trace.task_label(pid) for pid, _c, _t in self.trace.tasks}
         return badge_words(marks, names)
 
     def layout_png(self, key) -> bytes:
@@ -255,7 +256,7 @@ class FrameBuilder:
             alt = layout_alt(snap, changed, self.geometry.band, self.names)
             if marks:
                 from .layout_badges import badges_alt
-                names = {pid: f"{comm}[{pid}]" for pid, comm, _ in self.trace.tasks}
+                names = {pid: self.trace.task_label(pid) for pid, _c, _t in self.trace.tasks}
                 alt += " Tasks at work: " + badges_alt(marks, names) + "."
             with self._lock:
                 self._layout_alts[key] = alt
@@ -302,7 +303,8 @@ class FrameBuilder:
             source_block=block, source_line=line, source_where=where,
             source_css=part("source", lambda: _line_css(self.block_prefix(block), line,
                                                         self.scope), ""),
-            callstack=part("call stack", lambda: _callstack(t, i, self.scale), ""),
+            callstack=(part("call stack", lambda: _callstack(t, i, self.scale), "")
+                       if self.has_callstack else ""),
             palette=self.palette, errors=tuple(dict.fromkeys(errors)),
             alt=f"{label}: {text} Locks held: {', '.join(e.snapshot.locks_held) or 'none'}. "
                 f"{alt}",
@@ -370,21 +372,22 @@ class FrameBuilder:
     def callgraph_focus_css(self, node) -> str:
         from .callgraph import focus_css, node_centers
         with self._lock:
-            centers = getattr(self, "_cg_centers", None)
+            centers = self._cg_centers
         if centers is None:
             centers = node_centers(self.callgraph_svg)
             with self._lock:
                 self._cg_centers = centers
         return focus_css(centers, node, self.scope)
 
-    def title(self, i) -> str:
-        return layout_title(self.trace, i)
-
     def close(self):
         """Drop every cached picture (a closed view gives its memory back)."""
         with self._lock:
             self._layouts.clear()
             self._layout_alts.clear()
+            self._layout_keys.clear()           # the keys name snapshots: forget both
+            self._key_snap.clear()
+            self._strips.clear()
+            self._cg_centers = None
             self._timeline = self._callgraph = None
             self._blocks.clear()
             self._block_of.clear()
@@ -593,23 +596,7 @@ def _vma_words(v, names=None) -> str:
 
 # --- a frame without a builder -------------------------------------------------------------------------
 
-_BUILDERS: OrderedDict = OrderedDict()
-
-
-def builder_for(trace, **kw) -> FrameBuilder:
-    """A shared builder for `trace` with these options (the last few are kept)."""
-    key = (id(trace), tuple(sorted(kw.items())))
-    hit = _BUILDERS.get(key)
-    if hit is not None and hit[0] is trace:
-        _BUILDERS.move_to_end(key)
-        return hit[1]
-    b = FrameBuilder(trace, **kw)
-    _BUILDERS[key] = (trace, b)
-    while len(_BUILDERS) > 4:
-        _BUILDERS.popitem(last=False)
-    return b
-
-
 def frame_at(trace, i, **kw) -> Frame:
-    """The Frame of event i of `trace` (see FrameBuilder; builders are shared per trace)."""
-    return builder_for(trace, **kw).frame(i)
+    """The Frame of event i of `trace`, from a builder made for the call (a view that shows
+    many frames keeps one FrameBuilder: it draws each picture once)."""
+    return FrameBuilder(trace, **kw).frame(i)

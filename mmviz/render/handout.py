@@ -36,7 +36,7 @@ def key_frame_reasons(trace) -> dict:
 def handout_html(trace, builder=None, title=None) -> str:
     """The key frames of `trace` as a self-contained HTML block (images as data: URIs)."""
     from .frame import FrameBuilder
-    b = builder or FrameBuilder(trace, width=6.1, compact=True)
+    b = builder or FrameBuilder(trace, width=6.1, compact=True, callstack=False)
     tl = b.timeline
     reasons = key_frame_reasons(trace)
     esc = html.escape

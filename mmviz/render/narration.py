@@ -7,7 +7,6 @@ kernel and corrected here. Standard library only: text, HTML and pictures all us
 
     sentence(event, "v4")         # one event
     violation_message(trace, v)   # the sentence of a lock-rule violation
-    step_title("S3")              # what a numbered step of spec §2.3 does
 
 A sentence is a format string over the event's fields (plus `fn`, `vma_label`, `errno`
 names...), a function of the event, or a dict {variant: sentence, "*": default}.
@@ -593,28 +592,9 @@ def sentence(event, variant: str = "v4") -> str:
         return _plain(event)
 
 
-def event_text(trace, i) -> str:
-    """The sentence of event i of `trace`."""
-    return sentence(trace.events[i], trace.kernel)
-
-
 def violation_message(trace, violation) -> str:
     """What the lock checker said, in lockdep's words, for one of `trace.violations`."""
     return sentence(trace.events[violation.seq], trace.kernel)
-
-
-def step_title(step: str) -> str:
-    """What a numbered step does, without the fields of one run (for legends and menus)."""
-    s = _pick(STEPS.get(step), "*")
-    if s is None:
-        return step
-    if callable(s):
-        return {"S0": "set up the mmap_state", "S4": "setup or prepare failed: abort",
-                "S6": "try to merge the new range with its neighbours",
-                "S8": "copy the driver's vm_ops and private_data onto the VMA",
-                "E2": "abort_munmap: restore or hole the old range",
-                "S11": "the mapping is established"}.get(step, step)
-    return s
 
 
 def known_whats() -> set:
@@ -623,11 +603,6 @@ def known_whats() -> set:
 
 
 # --- several tasks: who runs, who waits ----------------------------------------------------------
-
-def _task_name(trace, pid) -> str:
-    comm = {p: c for p, c, _ in trace.tasks}
-    return f"{comm.get(pid, pid)}[{pid}]"
-
 
 def switch_note(trace, i) -> str:
     """At the first event after the CPU passes to another task: why. Empty elsewhere, and in
@@ -638,11 +613,11 @@ def switch_note(trace, i) -> str:
     if before.task == now.task or now.what == "after_tasks":
         return ""
     was = next((tv for tv in now.snapshot.tasks if tv.pid == before.task), None)
-    who, runs = _task_name(trace, before.task), _task_name(trace, now.task)
+    who, runs = trace.task_label(before.task), trace.task_label(now.task)
     if was is None:
         return f"{runs} runs now"
     if was.waiting_for is not None:
-        holders = [_task_name(trace, tv.pid) for tv in now.snapshot.tasks
+        holders = [trace.task_label(tv.pid) for tv in now.snapshot.tasks
                    if was.waiting_for in tv.locks and tv.pid != was.pid]
         return (f"{runs} runs now: {who} sleeps, waiting for {was.waiting_for}"
                 + (f" (held by {', '.join(holders)})" if holders else ""))
@@ -663,5 +638,5 @@ def tasks_line(snapshot, trace) -> str:
             bits.append("holds " + ", ".join(tv.locks))
         if tv.waiting_for is not None:
             bits.append(f"waits for {tv.waiting_for}")
-        out.append(f"{_task_name(trace, tv.pid)} {'; '.join(bits)}")
+        out.append(f"{trace.task_label(tv.pid)} {'; '.join(bits)}")
     return " · ".join(out)

@@ -45,8 +45,7 @@ def header_html(trace, outcome: bool = True) -> str:
     viol = badge(f"{nv} violation" + ("s" if nv > 1 else ""), BAD_TEXT, solid=True) if nv else ""
     if trace.tasks:                        # a race: what each task's call returned
         from .text import _ret_of
-        comm = {pid: name for pid, name, _ in trace.tasks}
-        rets = " · ".join(f"{esc(comm.get(pid, pid))}[{pid}] returns <b>{esc(_ret_of(r))}</b>"
+        rets = " · ".join(f"{esc(trace.task_label(pid))} returns <b>{esc(_ret_of(r))}</b>"
                           for pid, r in trace.task_results)
         return (f"<div style='font-size:13px;line-height:1.5'><b>{esc(trace.title)}</b><br>"
                 f"<code>{esc(trace.scenario)}</code> · kernel {badge(trace.kernel, '#333333')} · "
@@ -103,9 +102,8 @@ def narration_html(trace, i) -> str:
     parts = [f"<div class='mmviz-say' data-seq='{e.seq}' style='font-size:13px;"
              "line-height:1.45'>"]
     head = [badge(e.kind, KIND_COLOURS.get(e.kind, "#555555"), solid=True)]
-    comm = {pid: name for pid, name, _ in getattr(trace, "tasks", ())}
-    if comm:                               # a race: which task this event happens in
-        head.append(badge(f"{comm.get(e.task, e.task)}[{e.task}]", "#333333"))
+    if getattr(trace, "tasks", ()):         # a race: which task this event happens in
+        head.append(badge(trace.task_label(e.task), STEP_BADGE))
     if e.step:
         head.append(badge(e.step, STEP_BADGE, solid=True))
     head.append(f"<code>{esc(e.fn)}</code>")
@@ -167,12 +165,3 @@ def banner_html(trace, i) -> str:
     return (f"<div class='mmviz-banner-box' role='alert' style='background:{b['background']};"
             f"border-left:5px solid {b['border']};padding:2px 8px;font-size:13px;"
             f"color:{b['text']}'>" + "".join(lines) + "</div>")
-
-
-def layout_title(trace, i) -> str:
-    if not trace.events:
-        return "no events"
-    if i < 0:
-        return "before the call"
-    st = step_at(trace, i)
-    return f"after event {i}" + (f" (step {st.step})" if st is not None else "")

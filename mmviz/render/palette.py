@@ -50,6 +50,8 @@ NOW = C["yellow"]            # the current call (call graph) and line (source)
 NOW_PATH = "#FFF9C4"         # the calls on the way to it
 NOW_OUTLINE = "#000000"
 CURSOR = "#000000"           # the timeline's cursor line and ▼
+DARK = "#333333"             # dark outlines, marks and badges
+LIGHT_GREY = "#d9d9d9"       # the kernel's own areas; what a view shows only as context
 
 
 # --- VMAs ------------------------------------------------------------------------------------
@@ -58,7 +60,7 @@ CURSOR = "#000000"           # the timeline's cursor line and ▼
 KINDS = {
     "anon": (C["sky"], "#1f5f85", "", "anonymous"),
     "stack": (C["sky"], "#0b3c5d", "--", "[stack] / [heap]"),
-    "kernel": ("#d9d9d9", C["black"], "..", "[vdso] / [vvar] (kernel's)"),
+    "kernel": (LIGHT_GREY, C["black"], "..", "[vdso] / [vvar] (kernel's)"),
     "file": (C["orange"], "#7a5200", "//", "file-backed"),
     "special": (C["purple"], "#6e2f58", "xx", "VM_SPECIAL (never merges)"),
 }
@@ -113,19 +115,33 @@ READ_HATCH = "////"                # a lock held for read: white with hatching
 #: A task waiting for a lock (several tasks): the lock's colour as a dotted outline around
 #: a dotted fill, never solid, so a wait is never read as a hold.
 WAIT_STYLE = dict(face="#ffffff", hatch="..", linestyle=(0, (1.5, 1.5)), lw=1.6)
-RUN_COLOUR = "#333333"             # a task's "runs" lane: the stretches it has the CPU
+RUN_COLOUR = DARK                  # a task's "runs" lane: the stretches it has the CPU
 HOOK_COLOUR = C["orange"]          # driver code (orange = files and drivers)
 HOOK_EDGE = "#7a5200"
 ERROR_COLOUR = C["vermillion"]
 WARN_COLOUR = C["yellow"]
 
 
+# --- the rmap view (render/rmap_view.py): what a walk from one page visits ---------------------
+
+#: Each state is a colour and a hatch or outline, named in the legend.
+RMAP_VISIT_STYLES = {
+    "mapped": dict(face=C["green"], edge=DARK, hatch="xx", lw=2.0, ls="-",
+                   label="visited: maps the page (★)"),
+    "visited": dict(face=C["sky"], edge=C["blue"], hatch="//", lw=1.4, ls="-",
+                    label="visited: the page is not mapped here (○)"),
+    "context": dict(face=LIGHT_GREY, edge=C["grey"], hatch="", lw=0.8, ls=(0, (3, 2)),
+                    label="not visited"),
+}
+RMAP_PAGE_MARK = C["vermillion"]     # the page the walk starts from (▲)
+RMAP_OWN_ANON_VMA = C["orange"]      # the page's anon_vma in the tree
+
 # --- HTML: kind badges, banners ---------------------------------------------------------------
 
 KIND_COLOURS = {"call": "#444444", "return": "#444444", "lock": "#006e4f", "unlock": "#006e4f",
                 "hook": HOOK_EDGE, "vma": "#a34400", "error": "#a34400", "warn": "#7a6a00",
                 "note": "#666666", "violation": VIOLATION}
-STEP_BADGE = "#333333"
+STEP_BADGE = DARK
 OK_TEXT = "#006e4f"
 BAD_TEXT = VIOLATION
 BANNER_NOW = dict(background="#fdecea", border=VIOLATION, text="#7a0000")

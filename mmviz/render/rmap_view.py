@@ -19,27 +19,10 @@ it); for a file page, the i_mmap order the walk followed.
 
 from __future__ import annotations
 
+from ..model.uapi import PAGE_SIZE as PAGE
 from ._mpl import new_figure, rc, to_png, to_svg
-
-PAGE = 4096
-
-# Okabe & Ito (2008) colours, kept here so this view does not depend on a shared palette.
-GREEN = "#009E73"
-SKY = "#56B4E9"
-ORANGE = "#E69F00"
-VERMILLION = "#D55E00"
-BLUE = "#0072B2"
-GREY = "#D9D9D9"
-DARK = "#333333"
-
-STYLES = {
-    "mapped": dict(face=GREEN, edge=DARK, hatch="xx", lw=2.0, ls="-",
-                   label="visited: maps the page (★)"),
-    "visited": dict(face=SKY, edge=BLUE, hatch="//", lw=1.4, ls="-",
-                    label="visited: the page is not mapped here (○)"),
-    "context": dict(face=GREY, edge="#8C8C8C", hatch="", lw=0.8, ls=(0, (3, 2)),
-                    label="not visited"),
-}
+from .palette import DARK, RMAP_OWN_ANON_VMA as ORANGE, RMAP_PAGE_MARK as VERMILLION
+from .palette import RMAP_VISIT_STYLES as STYLES
 
 
 def _spaces(snapshot):

@@ -308,14 +308,14 @@ def lecture_builder(trace, max_height=LECTURE_PICTURE_IN):
     """The frame builder of a lecture-room page: full slide width, presentation fonts."""
     from .frame import FrameBuilder
     return FrameBuilder(trace, width=LECTURE_WIDTH_IN, scale=LECTURE_SCALE,
-                        max_height=max_height)
+                        max_height=max_height, callstack=False)
 
 
 def page_data(trace, builder=None) -> dict:
     """What the page's script steps through: one entry per event, built from the frames of
     `builder` (a FrameBuilder; a compact one by default), plus what the frames share."""
     from .frame import FrameBuilder
-    b = builder or FrameBuilder(trace, width=9.0, compact=True)
+    b = builder or FrameBuilder(trace, width=9.0, compact=True, callstack=False)
     strings, steps, layouts = _Strings(), [], {}
     frames = [b.frame(i) for i in range(len(trace.events))] or [b.frame(-1)]
     for f in frames:
@@ -355,7 +355,7 @@ def stepper_html(trace, *, title=None, builder=None, lecture=False, view="layout
         from ..model.errors import InputError
         raise InputError(f"unknown view {view!r}; choose one of " + ", ".join(dict(VIEWS)))
     b = builder or (lecture_builder(trace) if lecture else
-                    FrameBuilder(trace, width=9.0, compact=True))
+                    FrameBuilder(trace, width=9.0, compact=True, callstack=False))
     data = page_data(trace, b)
     first = data["steps"][0]
     blocks = b.source_blocks()
@@ -369,8 +369,7 @@ def _results_text(trace) -> str:
     if not trace.tasks:
         return _ret_text(trace.result)
     from .text import _ret_of
-    comm = {pid: name for pid, name, _ in trace.tasks}
-    return ", ".join(f"{comm.get(pid, pid)}[{pid}] {_ret_of(r)}" for pid, r in trace.task_results)
+    return ", ".join(f"{trace.task_label(pid)} {_ret_of(r)}" for pid, r in trace.task_results)
 
 
 def _page(trace, title, data, first, b, blocks, narration, banner, lecture=False,

@@ -104,7 +104,7 @@ def transcript(trace, width: int = 100) -> str:
     out.append(f"Result: {_ret_text(trace.result)}")
     if trace.task_results:
         out.append("Tasks returned: " + ", ".join(
-            f"{comm.get(pid, pid)}[{pid}] {_ret_of(r)}" for pid, r in trace.task_results))
+            f"{trace.task_label(pid)} {_ret_of(r)}" for pid, r in trace.task_results))
     if trace.violations:
         out.append("Violations:")
         for v in trace.violations:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..trace.query import (LockInterval, hook_spans, lock_family, lock_intervals,  # noqa: F401
-                           lock_order_key)
-from .narration_html import VIOLATION_TITLES, violation_title
+from ..trace.query import hook_spans, lock_family, lock_intervals, lock_order_key
+from .narration_html import violation_title
 from .timeline_tasks import draw_runs, draw_waits, group_rules, task_plan, tasks_alt
 from .palette import (CURSOR, ERROR_COLOUR, HOOK_COLOUR, HOOK_EDGE, LOCK_COLOURS,  # noqa: F401
                       READ_HATCH, VIOLATION as VIOLATION_COLOUR, WARN_COLOUR, timeline_swatches)
@@ -198,13 +197,20 @@ def timeline_figure(trace, cursor=None, figsize=None, *, intervals=None, title=N
 def _draw_trace(plot):
     if plot.trace.tasks:
         group_rules(plot, plot.keys)
+    _draw_marks(plot)
+    _step_labels(plot)
+
+
+def _draw_marks(plot):
+    """One trace's marks on its lanes: runs and waits (a race), holds, hooks, errors and
+    violations, in that order (later ones on top)."""
+    if plot.trace.tasks:
         draw_runs(plot, plot.runs)
         draw_waits(plot, plot.waits, plot.intervals)
     _lock_bars(plot)
     plot.hooks = _hook_bars(plot)
     plot.marks = _error_marks(plot)
     _violations(plot)
-    _step_labels(plot)
 
 
 def _axes(fig, trace, intervals, bottom_in, height_in, scale, *, xmap=None, n=None,
@@ -566,13 +572,7 @@ def compare_timeline_figure(trace_a, trace_b, rows, cursor=None, *, width=9.0, s
         if trace_a.tasks or trace_b.tasks:
             group_rules(pa, keys)
         for plot in (pa, pb):
-            if plot.trace.tasks:
-                draw_runs(plot, plot.runs)
-                draw_waits(plot, plot.waits, plot.intervals)
-            _lock_bars(plot)
-            plot.hooks = _hook_bars(plot)
-            plot.marks = _error_marks(plot)
-            _violations(plot)
+            _draw_marks(plot)
         _step_labels(pa)
         _dash_b(pa.ax, pb)
         tr = pa.ax.get_yaxis_transform()

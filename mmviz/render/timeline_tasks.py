@@ -16,12 +16,6 @@ from ..trace.query import lock_family, lock_order_key, task_intervals
 from .palette import LOCK_COLOURS, RUN_COLOUR, WAIT_STYLE
 
 
-def task_name(trace, pid) -> str:
-    """'comm[pid]', as the narration and the text view name a task."""
-    comm = {p: c for p, c, _ in trace.tasks}
-    return f"{comm.get(pid, pid)}[{pid}]"
-
-
 def task_plan(trace, tivs=None):
     """(holds, runs, waits, lane keys top to bottom, their labels) of a race's trace."""
     tivs = task_intervals(trace) if tivs is None else tivs
@@ -36,12 +30,12 @@ def task_plan(trace, tivs=None):
                 if v.lock and v.seq < len(trace.events) and v.lock not in used}
     for pid, _comm, _tgid in trace.tasks:
         keys.append((pid, None))
-        labels.append(f"{task_name(trace, pid)} runs")
+        labels.append(f"{trace.task_label(pid)} runs")
         mine = ({iv.lock for iv in holds + waits if iv.pid == pid}
                 | {lock for p, lock in violated if p == pid})
         for lock in sorted(mine, key=lock_order_key):
             keys.append((pid, lock))
-            labels.append(f"{task_name(trace, pid)}: {lock}")
+            labels.append(f"{trace.task_label(pid)}: {lock}")
     return holds, runs, waits, keys, labels
 
 
@@ -89,7 +83,7 @@ def draw_waits(plot, waits, holds):
             if target is None:
                 continue
             target += plot.dy
-            names.append(task_name(plot.trace, holder))
+            names.append(plot.trace.task_label(holder))
             plot.ax.annotate("", xy=(x0, target + (h + 0.02 if target < y else -h - 0.02)),
                              xytext=(x0, y + (-h - 0.02 if target < y else h + 0.02)),
                              zorder=6, arrowprops=dict(arrowstyle="-|>", color="black", lw=1.3,
@@ -114,9 +108,9 @@ def tasks_alt(trace, holds, waits) -> str:
     """The holds and waits of every task, in words (the picture's text alternative)."""
     def until(iv):
         return str(iv.end) if iv.end is not None else "the end"
-    parts = [f"{task_name(trace, iv.pid)} holds {iv.lock} from event {max(iv.start, 0)} to "
+    parts = [f"{trace.task_label(iv.pid)} holds {iv.lock} from event {max(iv.start, 0)} to "
              f"{until(iv)}" for iv in holds]
-    parts += [f"{task_name(trace, iv.pid)} waits for {iv.lock} from event {iv.start} to "
-              f"{until(iv)}" + (", held by " + ", ".join(task_name(trace, h) for h in iv.holders)
+    parts += [f"{trace.task_label(iv.pid)} waits for {iv.lock} from event {iv.start} to "
+              f"{until(iv)}" + (", held by " + ", ".join(trace.task_label(h) for h in iv.holders)
                                 if iv.holders else "") for iv in waits]
     return "; ".join(parts)

@@ -94,6 +94,10 @@ class Trace:
     def snapshot_at(self, i) -> Snapshot:
         return self.events[i].snapshot if self.events else self.initial
 
+    def task_label(self, pid) -> str:
+        """'comm[pid]' ('A[1]'), as every view names a task of a race."""
+        return next((f"{comm}[{p}]" for p, comm, _ in self.tasks if p == pid), f"{pid}[{pid}]")
+
     def to_json(self) -> str:
         from .jsonio import trace_to_json
         return trace_to_json(self)

@@ -199,7 +199,7 @@ def _load_stack(e, where) -> tuple:
         if line is not None and (not isinstance(line, int) or isinstance(line, bool)
                                  or not 0 <= line < 1 << 31):
             raise TraceFormatError(f"trace JSON: {w}.line must be a line number")
-        need_text({"v": fn}, "v", w, 300)
+        check_text(fn, f"{w}.fn", 300)                # and no lone surrogates
         frames.append(Frame(fn, file, line, ks))
     return tuple(frames)
 
@@ -208,7 +208,7 @@ def _load_state(d, where, codec, prev: dict | None, index: dict, stack=()) -> Sn
     """A state; `prev` is {pid: VmaSet} of the state before (None for a full state)."""
     if not isinstance(d, dict):
         raise TraceFormatError(f"trace JSON: {where} is not an object")
-    locks = tuple(need_text({"v": x}, "v", f"{where}.locks_held", 300)
+    locks = tuple(check_text(x, f"{where}.locks_held", 300)
                   for x in need_list(d, "locks_held", where, 10000))
     if prev is None:
         views = [codec.decode(v, f"{where}.vmas[{k}]")

@@ -23,7 +23,7 @@ from ..render.frame import FrameBuilder
 from ..render.layout_axis import axis_for
 from ..render.narration import sentence
 from ..render.narration_html import header_html, result_text
-from . import align as aligner
+from ..trace import align as aligner
 from ._ui import ErrorPane, SliderCursor, WeakCall, button, close_tree, scope_class
 from .frames import FrameStore
 from .panes import LayoutPane, TimelinePane
@@ -56,7 +56,7 @@ class _RowBuilder:
                                                t.final]]
         axis = axis_for(snaps)
         self.builders = tuple(
-            FrameBuilder(t, width=LAYOUT_WIDTH_IN, timeline=False,
+            FrameBuilder(t, width=LAYOUT_WIDTH_IN, timeline=False, callstack=False,
                          scope=scope, axis=axis, legend_traces=(other,))
             for t, other in ((ta, tb), (tb, ta)))
 
