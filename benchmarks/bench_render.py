@@ -31,7 +31,8 @@ def pct(values, q):
 
 
 def per_step(trace):
-    from mmviz.render.layout import axis_for, changed_vmas, layout_png
+    from mmviz.render.layout import axis_for, layout_png
+    from mmviz.trace.query import changed_vmas
     from mmviz.render.timeline import lock_intervals, timeline_png
 
     axis = axis_for([trace.initial, trace.final] + [e.snapshot for e in trace.events])

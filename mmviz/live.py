@@ -79,9 +79,8 @@ import sys
 
 from .model.errors import InputError
 from .model.proc_maps import parse_maps_line
-from .model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE,  # noqa: F401
-                         MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, PAGE_SIZE,
-                         PROT_NONE, PROT_READ, PROT_WRITE)
+from .model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE,
+                         MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE)
 
 TEST_WINDOW_BASE = 0x1000_0000_0000      # 16 TiB: the differential tests' window
 WINDOW_BASE = 0x1100_0000_0000           # 17 TiB: the lessons' window

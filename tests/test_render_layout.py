@@ -14,7 +14,8 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from mmviz.render.layout import (KINDS, AddressAxis, axis_for, before_after_figure,  # noqa: E402
-                                 changed_vmas, layout_figure, layout_png, layout_svg)
+                                 layout_figure, layout_png, layout_svg)
+from mmviz.trace.query import changed_vmas  # noqa: E402
 
 P = 4096
 A = 0x10000000

@@ -4,7 +4,7 @@ from .errors import InputError
 from .file_ops import __vma_link_file
 from .mm_types import FMODE_READ, FMODE_WRITE, file_operations
 from .mmap_region import vm_get_page_prot
-from .proc_maps import DELETED_KINDS, parse_maps
+from .proc_maps import parse_maps
 from .uapi import PAGE_SHIFT, PAGE_SIZE
 from .vm_flags import VmFlags
 

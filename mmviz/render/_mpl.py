@@ -12,9 +12,6 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._units import human_bytes  # noqa: F401  (re-exported)
-from .palette import OKABE_ITO  # noqa: F401  (re-exported: the one palette)
-
 # Fonts: DejaVu Sans ships with matplotlib, so a picture looks the same everywhere.
 RC = {
     "font.family": "DejaVu Sans",
@@ -250,9 +247,3 @@ def legend_handles(swatches, scale=1.0) -> list:
                              linestyle=s.linestyle, lw=s.lw, alpha=s.alpha if s.alpha < 1 else None,
                              label=s.label))
     return out
-
-
-def to_png_compact(fig, dpi=150, colors=96) -> bytes:
-    """PNG at `dpi`, reduced to a palette of `colors` (Pillow ships with matplotlib): about a
-    third of the bytes of the full-colour PNG, for pages that embed many frames."""
-    return compact_png(to_png(fig, dpi=dpi), colors)

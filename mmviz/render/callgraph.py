@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import zlib
 
-from ..trace.query import POINTER_CALLS, CallNode, CallTree, call_tree, is_pointer_call  # noqa: F401
+from ..trace.query import call_tree
 from .palette import HOOK_EDGE, NOW, NOW_OUTLINE, NOW_PATH
 
 ROOT_LABEL = "user space"

@@ -35,7 +35,7 @@ from ._units import human_bytes
 from .layout_axis import (DENSE_VMAS, AddressAxis, auto_rows, axis_for,  # noqa: F401
                           detail_window, row_cuts, split_span, uncovered, vma_ranges)
 from .layout_badges import draw_badges
-from .layout_labels import box_label, file_runs, fit, fit_name, where
+from .layout_labels import box_label, file_runs, fit_name, where
 from .palette import (CHANGED_STYLE, DETACHED_STYLE, HIDDEN_STYLE, KINDS,  # noqa: F401
                       LOCKED_STYLE, MUTED, FAINT, RMAP_IN_STYLE, RMAP_OUT_STYLE,
                       UNMAPPED_STYLE, layout_swatches, vma_kind, vma_states)
@@ -540,7 +540,6 @@ def _draw_boxes(p: Panel, vmas, names, scale, animated):
 
 def _draw_unmapped(p: Panel, vmas, scale):
     """Dotted outlines over stretches of the (shared) axis no VMA covers now."""
-    from matplotlib.collections import PolyCollection
     covered = p.axis.covered()
     if p.window is not None:
         lo, hi = p.window
@@ -612,7 +611,6 @@ def _overlays(p: Panel, boxes, PolyCollection):
 
 def _changed_marks(p: Panel, vmas, highlight):
     """A vermillion halo round each changed box (just outside it) and a ▼ above it."""
-    from matplotlib.collections import PolyCollection
     halo, marks = [], []
     ox, oy = 3.5 / p.px_x, 3.5 / p.px_y
     tw, th = 6 / p.px_x, 9 / p.px_y                  # the ▼: 12 px wide, 9 px tall
@@ -920,7 +918,8 @@ def before_after_figure(trace, figsize=(9, 4.8), scale=1.0):
     from ._mpl import new_figure
     axis = axis_for([trace.initial, trace.final])
     W, H = figsize
-    changed = _diff_ids(trace.initial, trace.final)
+    from ..trace.query import diff_ids
+    changed = diff_ids(trace.initial, trace.final)
     mode = "nommu" if not trace.config.get("mmu", True) else "mmu"
     fig = new_figure(figsize)
     for i, (snap, label, hl) in enumerate(((trace.initial, "before", ()),
@@ -938,5 +937,3 @@ def before_after_png(trace, figsize=(9, 4.8), scale=1.0) -> bytes:
     from ._mpl import to_png
     return to_png(before_after_figure(trace, figsize, scale))
 
-
-from ..trace.query import changed_vmas, diff_ids as _diff_ids  # noqa: E402,F401  (re-exported)

@@ -11,11 +11,6 @@ Test-only extensions of the window (new system calls for the differential test) 
 
 from __future__ import annotations
 
-from mmviz.live import (_MAP_FAILED, _RELOCATE_STEP, _RELOCATE_TRIES, _U64,  # noqa: F401
-                        MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE,
-                        MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, PAGE_SIZE, PROT_NONE,
-                        PROT_READ, PROT_WRITE, TEST_WINDOW_BASE, _page_align, _read_maps,
-                        _to_c_int, _to_c_long, load_libc)
 from mmviz.live import KernelWindow as _LiveKernelWindow
 from mmviz.model.proc_maps import parse_maps_line  # noqa: F401
 

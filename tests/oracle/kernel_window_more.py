@@ -36,7 +36,8 @@ import struct
 import subprocess
 import sys
 
-from oracle.kernel_window import PAGE_SIZE, KernelWindow, parse_maps_line
+from mmviz.model.uapi import PAGE_SIZE
+from oracle.kernel_window import KernelWindow, parse_maps_line
 
 _U64 = 1 << 64
 _SYS = {"mremap": 25, "madvise": 28, "mlock": 149, "munlock": 150, "mlock2": 325,

@@ -8,10 +8,10 @@ import pytest
 if sys.platform != "linux":
     pytest.skip("the kernel oracle needs Linux", allow_module_level=True)
 
-from .kernel_window import (  # noqa: E402
-    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE,
-    PROT_READ, PROT_WRITE, KernelWindow,
-)
+from mmviz.model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE,  # noqa: E402
+                              MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE)
+
+from .kernel_window import KernelWindow  # noqa: E402
 
 P = PAGE_SIZE
 RW = PROT_READ | PROT_WRITE
