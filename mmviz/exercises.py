@@ -26,6 +26,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from .model.errors import check_choices
+
 HOOKS = ("f_op->mmap_prepare", "f_op->mmap", "vm_ops->mapped", "success_hook", "error_hook",
          "vm_ops->close")
 
@@ -356,22 +358,11 @@ def q_errno_step(trace, rng) -> Question | None:
                     leaks=(_errno_re(word),))
 
 
-def _return_words(trace) -> str:
-    r = trace.result
-    if r.outcome == "deadlock":
-        return "never returns (deadlock)"
-    if r.outcome == "build-error":
-        return "does not build"
-    if r.errno:
-        return f"-{r.errno}"
-    return f"{r.ret:#x}" if isinstance(r.ret, int) else str(r.ret)
-
-
 def q_return(trace, rng) -> Question | None:
     """What does mmap() return? (failures are offered failures, successes addresses)"""
     if trace.result.outcome in ("unsupported", "build-error"):
         return None
-    answer = _return_words(trace)
+    answer = trace.result.summary()
     if trace.result.errno or trace.result.outcome == "deadlock":
         pool = {w for w in _ERRNOS} | {"never returns (deadlock)"}
     else:
@@ -593,6 +584,13 @@ def interesting_points(trace, limit=4) -> list:
 
 # --- sets of questions ----------------------------------------------------------------------------
 
+def check_count(n):
+    """InputError unless n is a whole number of questions (0 or more)."""
+    from .model.errors import InputError
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise InputError("n must be a non-negative integer")
+
+
 def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=None,
              exclude=()) -> list:
     """n questions drawn reproducibly (random.Random(seed)) from recorded traces.
@@ -604,19 +602,11 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
     exclude: (scenario, kernel) pairs never asked or quoted. A prompt is never repeated and
     no question quotes the outcome another one asks for.
     """
-    from .model.errors import InputError
     from .model.world import KERNELS
     from .scenarios import all_names, get, get_race, race_names, record
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InputError("n must be a non-negative integer")
-    kinds = tuple(kinds) if kinds is not None else KINDS
-    for k in kinds:
-        if k not in KINDS:
-            raise InputError(f"unknown question kind {k!r}; choose one of " + ", ".join(KINDS))
-    kernels = tuple(kernels) if kernels is not None else KERNELS
-    for k in kernels:
-        if k not in KERNELS:
-            raise InputError(f"unknown kernel {k!r}; choose one of " + ", ".join(KERNELS))
+    check_count(n)
+    kinds = check_choices("question kind", KINDS if kinds is None else kinds, KINDS)
+    kernels = check_choices("kernel", KERNELS if kernels is None else kernels, KERNELS)
     only = {}                         # (scenario, kernel) -> the kinds it may be asked
     if pairs is None:
         names = list(scenarios) if scenarios is not None else all_names()
@@ -628,15 +618,13 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
         for p in pairs:               # (scenario, kernel) or (scenario, kernel, (kinds...))
             s, k = p[0], p[1]
             (get_race if s in race_names() else get)(s)
-            if k not in KERNELS:
-                raise InputError(f"unknown kernel {k!r}; choose one of " + ", ".join(KERNELS))
+            check_choices("kernel", (k,), KERNELS)
             if len(p) > 2:
                 only[(s, k)] = tuple(p[2])
             plain.append((s, k))
         pairs = plain
     excluded = {tuple(x) for x in exclude}
     pairs = [p for p in pairs if p not in excluded]
-    limits = only
     rng = random.Random(seed)
     cache = {}
 
@@ -653,7 +641,7 @@ def generate(seed, n: int = 5, scenarios=None, kinds=None, kernels=None, pairs=N
         tries += 1
         s, k = rng.choice(pairs)
         kind = rng.choice(kinds)
-        if kind not in limits.get((s, k), kinds):
+        if kind not in only.get((s, k), kinds):
             continue
         if used[kind] >= per_kind and tries < 40 * (n + 1):
             continue
@@ -689,6 +677,3 @@ class Pool:
     kinds: tuple
     pairs: tuple
     n: int = 5
-
-    def questions(self, seed) -> list:
-        return generate(seed, self.n, kinds=self.kinds, pairs=self.pairs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 
-from .exercises import NO, YES, Question, _options
+from .exercises import NO, YES, Question, _options, check_count
+from .model.errors import check_choices
 
 #: The verdicts of `scenarios.explore`, as a learner would say them.
 OUTCOMES = {
@@ -26,17 +27,12 @@ OUTCOMES = {
 }
 
 
-def _name(trace, pid) -> str:
-    comm = {p: c for p, c, _ in trace.tasks}
-    return f"{comm.get(pid, pid)}[{pid}]"
-
-
 def q_who_waits(trace, rng, wait) -> Question:
     """At a wait event: what happens to the task that asks for a lock another task holds."""
     from .render.narration import sentence
     from .trace.query import task_intervals
-    me, lock = _name(trace, wait.task), wait.data.get("lock")
-    holders = [_name(trace, p) for p in wait.data.get("holders", [])]
+    me, lock = trace.task_label(wait.task), wait.data.get("lock")
+    holders = [trace.task_label(p) for p in wait.data.get("holders", [])]
     holder = holders[0] if holders else "another task"
     iv = next((iv for iv in task_intervals(trace) if iv.what == "wait"
                and iv.pid == wait.task and iv.lock == lock and iv.start >= wait.seq), None)
@@ -60,14 +56,14 @@ def q_who_waits(trace, rng, wait) -> Question:
 
 def q_wait_lock(trace, rng, wait) -> Question:
     """Which lock a task of the race waits for."""
-    me, lock = _name(trace, wait.task), wait.data.get("lock")
+    me, lock = trace.task_label(wait.task), wait.data.get("lock")
     names = sorted({n for e in trace.events for n in e.snapshot.locks_held} | {lock}
                    | {"mmap_lock", "anon_vma"})
     return Question(
         f"In {trace.scenario} under {trace.kernel} (its own schedule), {me} has to wait "
         f"in {wait.fn}() at event {wait.seq}. For which lock?", _options(rng, lock, names), lock,
         f"At event {wait.seq} {me} asks for {lock} while "
-        + (", ".join(_name(trace, p) for p in wait.data.get("holders", [])) or "another task")
+        + (", ".join(trace.task_label(p) for p in wait.data.get("holders", [])) or "another task")
         + f" holds it. {trace.description}",
         "wait-lock", trace.scenario, trace.kernel, wait.seq, lock, trace.title)
 
@@ -112,19 +108,14 @@ def q_kernel_window(ex, rng, race) -> Question:
 
 def race_questions(seed, n: int = 4, races=None, kernels=None) -> list:
     """n questions about races (default: every race of the catalog), drawn reproducibly."""
-    from .model.errors import InputError
     from .model.variants import KERNELS
     from .scenarios import get_race, race_names, run_race
     from .scenarios.explore import explore
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InputError("n must be a non-negative integer")
+    check_count(n)
     pool = list(races) if races is not None else race_names()
-    ks = list(kernels) if kernels is not None else list(KERNELS)
     for name in pool:
         get_race(name)                                  # InputError for an unknown race
-    for k in ks:
-        if k not in KERNELS:
-            raise InputError(f"unknown kernel {k!r}; choose one of: {', '.join(KERNELS)}")
+    ks = list(check_choices("kernel", KERNELS if kernels is None else kernels, KERNELS))
     rng = random.Random(seed)
     traces, explored, out, seen = {}, {}, [], set()
     for _ in range(40 * (n + 1)):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import random
 
-from .exercises import Question, _options
-
-P = 4096
-A = 0x10000000
+from .exercises import Question, _options, check_count
+from .model.errors import check_choices
+from .model.uapi import MADV_DONTDUMP, MADV_FLAG_NAMES, MADV_RANDOM, PAGE_SIZE as P
+from .scenarios.base import ANON, RW, A
 KINDS = ("mremap-merge", "fork-merge", "rmap-walk", "split-count", "fork-inherit",
          "space-errno")
 HINTS = {
@@ -38,7 +38,7 @@ HINTS = {
     "space-errno": "Check the arguments first (alignment, flag combinations), then whether "
                    "the range is mapped and whether there is room.",
 }
-_ADVICE = {"MADV_DONTFORK": 10, "MADV_DONTDUMP": 16, "MADV_RANDOM": 1}
+_ADVICE = ("MADV_DONTDUMP", "MADV_DONTFORK", "MADV_RANDOM")     # flag advice the lesson shows
 
 
 def _world():
@@ -47,13 +47,7 @@ def _world():
 
 
 def _anon(world, addr, pages):
-    from .model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE
-    return world.mmap(addr, pages * P, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
-
-
-def _pg(addr) -> str:
-    return f"page {(addr - A) // P}"
+    return world.mmap(addr, pages * P, RW, ANON)
 
 
 def _over(proc, lo, hi) -> list:
@@ -137,8 +131,8 @@ def q_fork_merge(rng) -> Question:
     n = len(vmas)
     first = vmas[0]
     chain = len(first.anon_vma_chain)
-    one = f"1: the new pages merged into the VMA at page 0"
-    two = f"2: the new pages got a VMA of their own"
+    one = "1: the new pages merged into the VMA at page 0"
+    two = "2: the new pages got a VMA of their own"
     three = "3: the copied VMA was split as well"
     none = "0: the copy was unmapped in the fork"
     answer = {1: one, 2: two}.get(n, three)
@@ -219,8 +213,8 @@ def q_split_count(rng) -> Question:
             w.mlock(A + i * P, (j - i) * P)
             calls.append(f"mlock({_pages(i, j)})")
         else:
-            name = rng.choice(sorted(_ADVICE))
-            w.madvise(A + i * P, (j - i) * P, _ADVICE[name])
+            name = rng.choice(_ADVICE)
+            w.madvise(A + i * P, (j - i) * P, MADV_FLAG_NAMES[name])
             calls.append(f"madvise({_pages(i, j)}, {name})")
     vmas = _over(w, A, A + n * P)
     answer = str(len(vmas))
@@ -253,7 +247,7 @@ def q_fork_inherit(rng) -> Question:
     if what == "mlock":
         w.mlock(A + i * P, (j - i) * P)
     else:
-        w.madvise(A + i * P, (j - i) * P, {"MADV_DONTFORK": 10, "MADV_WIPEONFORK": 18}[what])
+        w.madvise(A + i * P, (j - i) * P, MADV_FLAG_NAMES[what])
     child = w.fork()
     p = rng.choice([rng.randrange(i, j), rng.randrange(n)])
     got = child.load(A + p * P)
@@ -283,8 +277,7 @@ def _errno_cases():
     from .model.uapi import MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE
 
     def mlock_none(w, r):
-        from .model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE
-        w.mmap(A, r * P, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+        w.mmap(A, r * P, PROT_NONE, ANON)
         return w.mlock(A, r * P)
 
     def grow_blocked(w, r):
@@ -300,11 +293,11 @@ def _errno_cases():
     def madvise_hole(w, r):
         _anon(w, A, r)
         _anon(w, A + (r + 1) * P, 2)
-        return w.madvise(A, (r + 3) * P, _ADVICE["MADV_DONTDUMP"])
+        return w.madvise(A, (r + 3) * P, MADV_DONTDUMP)
 
     def madvise_unaligned(w, r):
         _anon(w, A, r)
-        return w.madvise(A + 0x800, P, _ADVICE["MADV_RANDOM"])
+        return w.madvise(A + 0x800, P, MADV_RANDOM)
 
     def fixed_no_maymove(w, r):
         _anon(w, A, r)
@@ -377,18 +370,13 @@ SORTS = {"mremap-merge": q_mremap_merge, "fork-merge": q_fork_merge,
 def space_questions(seed, n: int = 5, kinds=None) -> list:
     """n questions (of `kinds`, default every sort, each used before any repeats), drawn
     reproducibly from random.Random(seed); no prompt repeats."""
-    from .model.errors import InputError
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InputError("n must be a non-negative integer")
-    kinds = tuple(kinds) if kinds is not None else KINDS
-    for k in kinds:
-        if k not in SORTS:
-            raise InputError(f"unknown question kind {k!r}; choose one of " + ", ".join(KINDS))
+    check_count(n)
+    kinds = check_choices("question kind", KINDS if kinds is None else kinds, KINDS)
     rng = random.Random(seed)
     order = list(kinds)
     rng.shuffle(order)
     out, seen = [], set()
-    for attempt in range(50 * (n + 1)):
+    for _ in range(50 * (n + 1)):
         if len(out) >= n or not order:
             break
         q = SORTS[order[len(out) % len(order)]](rng)

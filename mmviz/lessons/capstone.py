@@ -18,11 +18,8 @@ from __future__ import annotations
 from ..model.drivers import DriverSpec
 from ..model.errno import Errno
 from ..model.errors import InputError
-from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE as P,
-                          PROT_READ, PROT_WRITE)
-
-A = 0x10000000
-RW = PROT_READ | PROT_WRITE
+from ..model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PAGE_SIZE as P
+from ..scenarios.base import RW, A, map_fd
 KERNELS = ("baseline", "v3", "v4")
 
 
@@ -37,20 +34,16 @@ def _late_setup(world):
         "regular", name="late", hide=True, fail={"mapped": -Errno.EIO}))}
 
 
-def _map_four_pages(world, ctx):
-    return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
-
-
 def scenarios() -> dict:
     from ..scenarios import Scenario
     return {
         "capdev": Scenario("capdev", "The capstone driver",
                            "hide + REMAP_PFN + failing success_hook", _capdev_setup,
-                           _map_four_pages),
+                           map_fd()),
         "late": Scenario("late-mapped-fail", "MAP_FIXED, hidden, ->mapped fails",
                          "4 anonymous pages at A, then a hidden file mapped over them with "
                          "MAP_FIXED whose ->mapped fails with -EIO", _late_setup,
-                         _map_four_pages),
+                         map_fd()),
     }
 
 

@@ -9,6 +9,15 @@ class InputError(MmvizError, ValueError):
     """A caller passed something the model cannot take; the message says what is allowed."""
 
 
+def check_choices(what: str, values, allowed) -> tuple:
+    """`values` as a tuple, or an InputError naming the first that is not in `allowed`."""
+    values = tuple(values)
+    for v in values:
+        if v not in allowed:
+            raise InputError(f"unknown {what} {v!r}; choose one of " + ", ".join(allowed))
+    return values
+
+
 class ModelBug(MmvizError, AssertionError):
     """A broken model invariant: the VM_BUG_ON of the model."""
 

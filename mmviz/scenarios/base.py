@@ -5,10 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..model.errors import InputError, TaskHung, Unsupported
-from ..model.uapi import PAGE_SIZE as P
+from ..model.errors import InputError, TaskHung, Unsupported, check_choices
+from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE as P,
+                          PROT_READ, PROT_WRITE)
 from ..model.world import KERNELS, World
 from ..trace.recorder import Recorder
+
+# Where the scenarios map things (easy numbers to read), and how.
+A = 0x10000000
+RW = PROT_READ | PROT_WRITE
+ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
+
+
+def map_fd(length=4 * P, flags=MAP_SHARED | MAP_FIXED, prot=RW, addr=A, offset=0):
+    """An act: mmap the set-up's file (ctx["fd"]) over [addr, addr + length)."""
+    def act(world, ctx):
+        return world.mmap(addr, length, prot, flags, ctx["fd"], offset)
+    return act
+
+
+def mapped_calls(world, ctx, ret):
+    """A check: how often the set-up's driver had each hook called."""
+    from ..model.drivers import driver_state
+    s = driver_state(world, ctx["fd"])
+    yield "note", "driver_counts", {
+        "prepare": s.prepare_calls, "mapped": s.mapped_calls,
+        "success_hook": s.success_hook_calls, "error_hook": s.error_hook_calls,
+        "close": s.close_calls}
 
 
 @dataclass(frozen=True)
@@ -45,8 +68,7 @@ def run(scenario: Scenario, kernel: str = "v4", nommu: bool = False, validate: b
     prefill: first fill the address space with this many unrelated VMAs (see prefill_maps),
     to see the scenario inside a process the size of a real one.
     """
-    if kernel not in KERNELS:
-        raise InputError(f"unknown kernel {kernel!r}; choose one of " + ", ".join(KERNELS))
+    check_choices("kernel", (kernel,), KERNELS)
     if isinstance(prefill, bool) or not isinstance(prefill, int) or not 0 <= prefill <= 1_000_000:
         raise InputError("prefill must be a number of VMAs from 0 to 1,000,000")
     mmu = not (nommu or scenario.nommu)

@@ -6,14 +6,12 @@ from ..model.drivers import DriverSpec, driver_state
 from ..model.errno import Errno
 from ..model.errors import InputError
 from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED,
-                          MREMAP_MAYMOVE, PROT_READ, PROT_WRITE)
+                          MREMAP_MAYMOVE, PROT_READ)
 from ..model.vm_flags import VmFlags
 from . import series
-from .base import P, Scenario
+from .base import A, ANON, RW, P, Scenario
+from .base import map_fd as _map_fd, mapped_calls as _mapped_calls
 
-RW = PROT_READ | PROT_WRITE
-A = 0x10000000          # where the scenarios map things: easy numbers to read
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
 
 
 def _nothing(world):
@@ -24,20 +22,6 @@ def _open(spec):
     def setup(world):
         return {"fd": world.open_driver(spec())}
     return setup
-
-
-def _map_fd(length=4 * P, flags=MAP_SHARED | MAP_FIXED, prot=RW, addr=A, offset=0):
-    def act(world, ctx):
-        return world.mmap(addr, length, prot, flags, ctx["fd"], offset)
-    return act
-
-
-def _mapped_calls(world, ctx, ret):
-    s = driver_state(world, ctx["fd"])
-    yield "note", "driver_counts", {
-        "prepare": s.prepare_calls, "mapped": s.mapped_calls,
-        "success_hook": s.success_hook_calls, "error_hook": s.error_hook_calls,
-        "close": s.close_calls}
 
 
 def _range_empty(addr, length):
@@ -329,7 +313,7 @@ SCENARIOS = [
         "mmap()\"). Mainline's is_compat returns the error untouched and lets the outer path "
         "clean up: the old range becomes a hole, nothing is freed twice. The first version "
         "had no ->mapped to fail.",
-        series.compat_fixed_setup, series.compat_fixed_act, check=series.compat_fixed_check),
+        series.compat_fixed_setup, _map_fd(2 * P), check=series.compat_fixed_check),
     Scenario(
         "swapped-file-abort", "mmap_prepare swaps the file, then the VMA cannot be allocated",
         "Like a shared /dev/zero mapping becoming a shmem file, the driver's mmap_prepare puts "
@@ -347,7 +331,7 @@ SCENARIOS = [
         "file_doesnt_need_get is never set and abort_munmap has no reason to drop the new "
         "file: it leaks in every kernel that can run it. (The first version's prepare could "
         "not fail, and it had no simple I/O remap.)",
-        series.swapped_prepare_fail_setup, series.swapped_prepare_fail_act,
+        series.swapped_prepare_fail_setup, _map_fd(),
         check=_range_empty(A, 4 * P)),
     Scenario(
         "hugetlbfs-prepare", "hugetlbfs on mmap_prepare: hidden until its VMA lock exists",
@@ -396,7 +380,7 @@ SCENARIOS = [
         "reference ->mapped took leaks. Mainline removed the check (3d3544a6c996 \"mm/vma: "
         "remove __vma_check_mmap_hook()\"). The first version had neither the compat "
         "halves nor ->mapped.",
-        series.uio_setup, series.uio_act, check=series.refs_check),
+        series.uio_setup, _map_fd(), check=series.refs_check),
     Scenario(
         "uio-nested-hide", "A nested mmap_prepare asks to be hidden from the rmap",
         "The same UIO path, with a nested mmap_prepare that sets "
@@ -406,7 +390,7 @@ SCENARIOS = [
         "finish's maybe_rmap_unlock_action() then releases the file's i_mmap_rwsem, which "
         "nobody took. v3 passed rmap_lock_held=false from the compat path and is clean. No "
         "in-tree callback sets the flag this way: the gap is latent.",
-        series.uio_hide_setup, series.uio_act, check=series.counts_check),
+        series.uio_hide_setup, _map_fd(), check=_mapped_calls),
     Scenario(
         "refcount-prepare-merge", "A reference taken in mmap_prepare is lost in a merge",
         "A file converted from .mmap counts its mappings, as afs did, by taking a reference "
@@ -430,7 +414,7 @@ SCENARIOS = [
         "->mapped (outside the compat path). This driver writes EAGAIN without the minus "
         "sign; check_mmap_action() catches it in prepare with a WARN and fails the mmap with "
         "-EINVAL before any VMA exists. Earlier kernels have no error_override.",
-        series.override_setup, series.map_4_act, check=_range_empty(A, 4 * P)),
+        series.override_setup, _map_fd(), check=_range_empty(A, 4 * P)),
     # ---- issue 14: mremap, fork, mlock (appended at the end to keep merges clean) ----------
     Scenario(
         "mremap-move-merge", "An mremap move that merges at its destination",

@@ -25,13 +25,9 @@ from ..model.drivers import FAIL_POINTS, DriverSpec, driver_state
 from ..model.errno import Errno, is_err
 from ..model.errors import InputError, Unsupported
 from ..model.variants import VARIANTS
-from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
-                          PROT_WRITE)
+from ..model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ
 from ..model.world import KERNELS
-from .base import P, Scenario, run
-
-A = 0x10000000
-RW = PROT_READ | PROT_WRITE
+from .base import RW, A, P, Scenario, run
 TARGET = A + P            # where the recorded mmap() maps
 LENGTH = 4 * P
 PGOFF = 1                 # its file offset, in pages

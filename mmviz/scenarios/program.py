@@ -172,15 +172,18 @@ def available_calls() -> tuple:
 
 
 def program_scenario(calls, maps: str | None = None, name: str = "my-program",
-                     base: int = BASE):
+                     base: int = BASE, names: dict | None = None):
     """A Scenario whose setup loads `maps` (or nothing) and whose act runs `calls` in order,
-    each announced and its result noted in the trace."""
+    each announced and its result noted in the trace. names: a dict the setup fills with
+    {vma id: name} of the named areas it loaded ([heap], [stack], [vdso]...)."""
     from .base import Scenario
 
     def setup(world):
         if maps:
             from ..model.loader import load_maps
             load_maps(world, maps)
+            if names is not None:
+                names.update({str(v.id): v.anon_name for v in world.mm.mm_mt if v.anon_name})
         return {}
 
     def act(world, ctx):
@@ -211,20 +214,9 @@ def run_program(text, maps: str | None = None, kernel: str = "v4", name: str = "
     of the areas of `maps` ([heap], [stack], [vdso]...) are kept in the trace's config."""
     from .base import run
     calls = parse_program(text)
-    trace = run(program_scenario(calls, maps, name), kernel=kernel)
-    if maps:
-        names = maps_names(maps)
-        if names:
-            trace = _with_names(trace, names)
-    return trace
-
-
-def maps_names(maps: str) -> dict:
-    """{vma id: name} of the named anonymous areas a World loads from `maps` (ids as the
-    loader numbers them: in order, from 1)."""
-    from ..model.world import World
-    w = World.from_maps(maps)
-    return {str(v.id): v.anon_name for v in w.mm.mm_mt if v.anon_name}
+    names: dict = {}
+    trace = run(program_scenario(calls, maps, name, names=names), kernel=kernel)
+    return _with_names(trace, names) if names else trace
 
 
 def _with_names(trace, names):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..model.errno import is_err
-from ..model.errors import InputError, ModelBug, TaskHung
+from ..model.errors import ModelBug, TaskHung, check_choices
 from ..model.world import KERNELS, World
 from ..trace.recorder import Recorder
 
@@ -83,8 +83,7 @@ def _tasks_for(world, race):
 
 def prepare(race: Race, kernel: str):
     """A fresh world with the race's setup done and its tasks made: (world, ctx, programs)."""
-    if kernel not in KERNELS:
-        raise InputError(f"unknown kernel {kernel!r}; choose one of " + ", ".join(KERNELS))
+    check_choices("kernel", (kernel,), KERNELS)
     world = World(kernel, **dict(race.world_settings))
     ctx = race.setup(world)
     tasks = _tasks_for(world, race)

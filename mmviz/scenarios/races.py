@@ -5,13 +5,9 @@ from __future__ import annotations
 from ..model.drivers import HPAGE_SIZE, DriverSpec
 from ..model.locking import mmap_read_lock, mmap_read_unlock
 from ..model.rmap_walk_file import rmap_walk_file
-from ..model.uapi import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE
-from .base import P
+from ..model.uapi import MAP_FIXED, MAP_SHARED, PROT_READ
+from .base import ANON, RW, A, P, map_fd
 from .race import Race, TaskPlan, switch_after
-
-RW = PROT_READ | PROT_WRITE
-A = 0x10000000
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
 
 
 def _open(**spec):
@@ -20,8 +16,7 @@ def _open(**spec):
     return setup
 
 
-def _map_file(world, ctx):
-    return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
+_map_file = map_fd()
 
 
 def _buggy_walk(world, ctx):

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 from ..model.drivers import HPAGE_SIZE, DriverSpec, driver_state, resv_map
 from ..model.errno import Errno
-from ..model.uapi import (MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ,
-                          PROT_WRITE)
-from .base import P
-
-RW = PROT_READ | PROT_WRITE
-A = 0x10000000
-ANON = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
-
-
-def _fd_of(world, ctx):
-    return ctx["fd"]
+from ..model.uapi import MAP_FIXED, MAP_PRIVATE, MAP_SHARED
+from .base import ANON, RW, A, P
 
 
 # --- §6e: the compat path over a MAP_FIXED replacement ------------------------------------------
@@ -40,10 +31,6 @@ def compat_fixed_check(world, ctx, ret):
         yield "note", "range_empty", {}
 
 
-def compat_fixed_act(world, ctx):
-    return world.mmap(A, 2 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
-
-
 # --- §6h: a swapped file and an abort ------------------------------------------------------------
 
 def swapped_abort_setup(world):
@@ -59,10 +46,6 @@ def swapped_prepare_fail_setup(world):
     """The hook swaps the file, then its simple I/O remap does not fit the 2-page device."""
     return {"fd": world.open_driver(DriverSpec("simple-ioremap", name="regs0", swap_file=True,
                                                size_pages=2))}
-
-
-def swapped_prepare_fail_act(world, ctx):
-    return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
 
 
 # --- hugetlbfs (ea52cb24cd3f; reverted by 83f9efcce93f) -------------------------------------------
@@ -118,16 +101,6 @@ def uio_hide_setup(world):
                                                hide=True))}
 
 
-def uio_act(world, ctx):
-    return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)
-
-
-def counts_check(world, ctx, ret):
-    s = driver_state(world, ctx["fd"])
-    yield "note", "driver_counts", {
-        "prepare": s.prepare_calls, "mapped": s.mapped_calls,
-        "success_hook": s.success_hook_calls, "error_hook": s.error_hook_calls,
-        "close": s.close_calls}
 
 
 def refs_check(world, ctx, ret):
@@ -162,7 +135,3 @@ def override_setup(world):
     # A positive errno (the minus sign forgotten): check_mmap_action() refuses it.
     return {"fd": world.open_driver(DriverSpec("pfn-remap", name="fb0",
                                                error_override=int(Errno.EAGAIN)))}
-
-
-def map_4_act(world, ctx):
-    return world.mmap(A, 4 * P, RW, MAP_SHARED | MAP_FIXED, ctx["fd"], 0)

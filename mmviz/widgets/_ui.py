@@ -78,6 +78,14 @@ def close_tree(widget, close_root=None) -> None:
     walk(widget)
 
 
+def check_attempts(attempts) -> int:
+    """A number of tries per question (1 or more), or an InputError saying so."""
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        from ..model.errors import InputError
+        raise InputError("attempts must be a whole number of tries, 1 or more")
+    return attempts
+
+
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     msg = text[0] if text else ""

@@ -23,7 +23,7 @@ import ipywidgets as W
 from .. import exercises
 from ..render.frame import FrameBuilder
 from ..render.narration_html import header_html
-from ._ui import ErrorPane, WeakCall, button, close_tree, scope_class
+from ._ui import ErrorPane, WeakCall, button, check_attempts, close_tree, scope_class
 from .frames import FrameStore
 from .panes import LayoutPane
 
@@ -34,7 +34,7 @@ class Predict(W.VBox):
     def __init__(self, trace, at=None, *, prerender: bool = True, attempts: int = 2):
         points = _points(trace, at)
         self.trace = trace
-        self.attempts = max(1, int(attempts))
+        self.attempts = check_attempts(attempts)
         self.questions = [exercises.question_at(trace, p, standalone=True) for p in points]
         self.results: list = [None] * len(self.questions)     # True / False once checked
         self.tries: list = [0] * len(self.questions)

@@ -20,18 +20,15 @@ import time
 
 import ipywidgets as W
 
-from ._ui import ErrorPane, WeakCall, button, close_tree
+from ._ui import ErrorPane, WeakCall, button, check_attempts, close_tree
 
 
 class Quiz(W.VBox):
     """Questions with `attempts` tries each. `predictions`, `score`, `answer(i, choice)`."""
 
     def __init__(self, questions, attempts: int = 2, title: str = ""):
-        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-            from ..model.errors import InputError
-            raise InputError("attempts must be a whole number of tries, 1 or more")
+        self.attempts = check_attempts(attempts)
         self.questions = list(questions)
-        self.attempts = attempts
         self.predictions: list = []
         self.state = [{"tries": 0, "right": None, "struck": []} for _ in self.questions]
         self.errors = ErrorPane()
