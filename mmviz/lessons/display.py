@@ -103,6 +103,7 @@ def show_builder(**kw):
 
 
 LECTURE_WIDTH_IN = 12.1      # a picture across a 1280 px slide, shown 1:1
+SLIDE_PICTURE_IN = 4.6       # a 720 px slide, less a title, two lines of text and a two-line note
 
 
 def show_layout(world_or_snapshot, *, names=None, title=None, figsize=(9.6, 2.4), rows=None,
@@ -160,10 +161,11 @@ def show_timeline(trace, width: float = 9.6, scale: float = 1.0):
     """The lock timeline of `trace` as a PNG (a race: a group of lanes per task, its waits);
     in the slides across the slide at the lecture scale."""
     from ..render.timeline import timeline_picture
-    if static_mode():
+    max_height = None
+    if static_mode():                # under a title and two lines of text on a 720 px slide
         from ..render.stepper_html import LECTURE_SCALE
-        width, scale = LECTURE_WIDTH_IN, LECTURE_SCALE
-    pic = timeline_picture(trace, width=width, scale=scale)
+        width, scale, max_height = LECTURE_WIDTH_IN, LECTURE_SCALE, SLIDE_PICTURE_IN
+    pic = timeline_picture(trace, width=width, scale=scale, max_height=max_height)
     _png(pic.png, pic.min_font_px, pic.alt)
 
 

@@ -106,7 +106,9 @@ CELLS = [
         """),
     code('show_timeline(record("race-hugetlbfs-truncate", kernel="v4"))', "fragment",
          tags=("hide-input",)),
-    frag("""
+    sub("""
+        ### Reading the timeline: B waits, then walks
+
         B's dotted bar starts when it asks for `i_mmap_rwsem`. A drops the lock only after
         its success_hook made the VMA lock (A's green bar ends), which wakes B; when B next
         runs it takes the lock (its bar turns solid), walks, and finds the VMA lock.
@@ -137,7 +139,9 @@ CELLS = [
         on purpose) asks for `mmap_lock`.
         """),
     code('show_timeline(record("race-lock-order-deadlock"))', "fragment", tags=("hide-input",)),
-    frag("""
+    sub("""
+        ### Reading the timeline: a cycle of waits
+
         Two arrows, pointing at each other: each waits for what the other holds. The checker
         flags B's **lock-order** break at the moment B asks, even in a run where nothing
         deadlocks: the kernel's rule is `mmap_lock` before `i_mmap_rwsem` (mm/rmap.c).
