@@ -286,7 +286,10 @@ def _lock_bars(plot):
     for x0, x1, y, read in still_held:
         plot.ax.annotate("", xy=(x1 + 0.45, y), xytext=(x1 - 0.6, y), zorder=3,
                          arrowprops=dict(arrowstyle="-|>", color="black", lw=1.2))
-        if stuck:
+        # said on the bar where it fits (a word cut at the plot's edge reads as another word);
+        # the arrow past the end and the text alternative say it for every bar
+        fits = (x1 - x0) * plot.px_per_event >= 14 * 6.0 * plot.scale + 8
+        if stuck and fits:
             plot.ax.text((x0 + x1) / 2, y, "never released", ha="center", va="center",
                          fontsize=plot.fs(MIN_FONT), color="black" if read else "white",
                          weight="bold", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white",
