@@ -237,3 +237,19 @@ def test_growth_is_charged_and_a_move_keeps_the_charge():
     assert w.vm_committed == before + 2
     assert [bool(v.vm_flags & VmFlags.VM_ACCOUNT) for v in w.vmas(pg(0), pg(64))] == [True] * 3
     ok(w)
+
+
+def test_a_copy_that_cannot_be_linked_is_closed_again():
+    """copy_vma: when vma_link fails after vm_ops->open ran on the copy, out_vma_link calls
+    vma_close (mm/vma.c), so a driver counting its mappings is left balanced."""
+    from mmviz.model.drivers import DriverSpec, driver_state
+    w = mmviz.World(kernel="mainline")
+    fd = w.open_driver(DriverSpec("refcount", ref_in="mapped"))
+    assert w.mmap(pg(0), 4 * P, RW, MAP_SHARED | MAP_FIXED, fd, 0) == pg(0)
+    state = driver_state(w, fd)
+    assert (state.refs, state.close_calls) == (1, 0)
+    w.faults.arm("prealloc")                  # the copy's vma_link fails
+    assert w.mremap(pg(0), 4 * P, 4 * P, MF, pg(20)) == -Errno.ENOMEM
+    assert (state.refs, state.close_calls) == (1, 1)
+    assert spans(w) == [(0, 4)]
+    ok(w)

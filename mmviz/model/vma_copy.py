@@ -14,6 +14,7 @@ from .mm_types import vma_is_anonymous
 from .rmap import anon_vma_clone, unlink_anon_vmas
 from .uapi import PAGE_SHIFT
 from .vma_merge import VMG_VMA_STATE, vma_iterator, vma_merge_copied_range, vma_set_range
+from .vma_munmap import vma_close
 from .vma_split import vm_area_dup, vm_area_free
 
 
@@ -76,6 +77,7 @@ def copy_vma(vma, addr, length, pgoff):
     if new_vma.vm_ops is not None and new_vma.vm_ops.open is not None:
         call_hook(world, "vm_ops->open", new_vma.vm_ops.open, new_vma)
     if vma_link(mm, new_vma):
+        vma_close(new_vma)              # the open above is undone (out_vma_link)
         if new_vma.vm_file is not None:
             fput(new_vma.vm_file)
         unlink_anon_vmas(new_vma)
